@@ -1,0 +1,58 @@
+"""`supportflow init` and `supportflow demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportflow.cli.common import JsonOpt, emit_json, workspace
+from supportflow.workspace import init_tenant
+
+
+def init(
+    tenant_dir: Annotated[
+        Path | None,
+        typer.Argument(help="tenant folder with tenant.yaml (default: the demo tenant)"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the data folder and database, register a tenant and train its classifier."""
+    from supportflow.demo.setup import demo_tenant_dir
+
+    settings, db = workspace()
+    tenant, metrics = init_tenant(db, settings, tenant_dir or demo_tenant_dir())
+    result = {
+        "home": str(settings.home.resolve()),
+        "database": db.url,
+        "tenant": tenant.slug,
+        "classifier": metrics,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    typer.echo(f"Data folder: {result['home']}")
+    quality = f" (accuracy {metrics['accuracy']:.2f}, {metrics['method']})" if metrics else ""
+    typer.echo(f"Tenant '{tenant.slug}' ready; classifier trained{quality}")
+
+
+def demo(
+    serve: Annotated[bool, typer.Option(help="serve the web page afterwards")] = True,
+    host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set up the demo company, ingest its knowledge base and inbox, draft every reply."""
+    from supportflow.demo.setup import run_demo
+
+    settings, db = workspace()
+    summary = run_demo(db, settings)
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        typer.echo(summary.describe(host=host, port=port))
+    if serve:
+        from supportflow.cli.work import serve_app
+
+        serve_app(settings, db, host=host, port=port)

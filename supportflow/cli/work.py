@@ -1,0 +1,65 @@
+"""`supportflow process`, `send` and `serve`: running the pipeline."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+import typer
+
+from supportflow.cases.status import WORKABLE, CaseStatus
+from supportflow.cli.common import JsonOpt, emit_json, workspace
+from supportflow.config import Settings
+from supportflow.store.db import Database
+from supportflow.workers.embedded import build_deps, process_pending, run_forever
+
+
+def process(
+    limit: Annotated[int | None, typer.Option(help="stop after this many cases")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Process every pending case once (drafts, approved sends) and exit."""
+    _run(limit=limit, as_json=as_json, statuses=WORKABLE)
+
+
+def send(as_json: JsonOpt = False) -> None:
+    """Send every approved reply that is due, and nothing else."""
+    _run(limit=None, as_json=as_json, statuses=(CaseStatus.APPROVED.value,))
+
+
+def _run(*, limit: int | None, as_json: bool, statuses: tuple[str, ...]) -> None:
+    settings, db = workspace()
+    report = process_pending(build_deps(db, settings), limit=limit, statuses=statuses)
+    if as_json:
+        emit_json({"processed": report.total, "outcomes": dict(report.outcomes)})
+        return
+    outcomes = ", ".join(f"{n} {s}" for s, n in sorted(report.outcomes.items()))
+    typer.echo(f"Processed {report.total} case(s){': ' + outcomes if outcomes else ''}")
+
+
+def serve_app(settings: Settings, db: Database, *, host: str, port: int) -> None:
+    """Serve the web app with an embedded worker thread until interrupted."""
+    import uvicorn
+
+    from supportflow.web.app import create_app
+
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=run_forever, args=(build_deps(db, settings), stop), name="worker", daemon=True
+    )
+    worker.start()
+    try:
+        uvicorn.run(create_app(settings, db), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the case list and run the embedded worker pool."""
+    settings, db = workspace()
+    typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    serve_app(settings, db, host=host, port=port)

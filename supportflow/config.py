@@ -1,0 +1,144 @@
+"""Settings from the environment and the per-tenant configuration from YAML.
+
+`Settings` (prefix SUPPORTFLOW_) is built by `get_settings()`, never at import time, so a test
+isolates all state by setting SUPPORTFLOW_HOME. A tenant is a folder holding `tenant.yaml`
+(validated by `TenantConfig`, unknown keys refused), Jinja2 reply templates and labelled
+examples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from supportflow.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Process-wide settings; every field can be set as SUPPORTFLOW_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="SUPPORTFLOW_", extra="ignore")
+
+    home: Path = Field(default=Path(".supportflow"), description="data folder")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<home>/supportflow.db"
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for replies")
+    smtp_port: int = Field(default=1025, description="SMTP port")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none", description="transport security for SMTP"
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login")
+    smtp_password: str | None = Field(default=None, description="SMTP password")
+    smtp_timeout_seconds: float = Field(default=15.0, description="SMTP connect/send timeout")
+    lease_seconds: float = Field(
+        default=60.0, description="how long a worker owns a case before another may take it"
+    )
+    worker_poll_seconds: float = Field(default=1.0, description="embedded worker idle poll")
+    step_max_attempts: int = Field(default=3, description="attempts per pipeline step")
+    step_retry_seconds: float = Field(default=0.5, description="base delay between attempts")
+    send_max_attempts: int = Field(default=5, description="SMTP attempts before `failed`")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'supportflow.db').resolve()}"
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment now (not at import time)."""
+    return Settings()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TenantInfo(_Strict):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    name: str
+    support_address: str
+    support_name: str = "Support"
+
+
+class Category(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    description: str = ""
+    template: str  # file name under the tenant's templates/ folder
+    kb_tags: list[str] = Field(default_factory=list)
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+
+
+class Rule(_Strict):
+    """A deterministic triage rule; any matching condition fires it."""
+
+    name: str
+    label: str | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    keywords: list[str] = Field(default_factory=list)
+    phrases: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    sender_domains: list[str] = Field(default_factory=list)
+
+
+class Thresholds(_Strict):
+    classify_min_confidence: float = Field(default=0.45, ge=0.0, le=1.0)
+    rule_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    max_passages: int = Field(default=3, ge=0, le=10)
+
+
+class ExtractionPatterns(_Strict):
+    order_id: list[str] = Field(default_factory=list)
+    tracking_number: list[str] = Field(default_factory=list)
+    error_code: list[str] = Field(default_factory=list)
+    ticket_reference: list[str] = Field(default_factory=list)
+
+
+class Limits(_Strict):
+    max_attachment_bytes: int = Field(default=2_000_000, gt=0)
+    max_body_chars: int = Field(default=50_000, gt=0)
+    max_message_bytes: int = Field(default=25_000_000, gt=0)
+
+
+class TenantConfig(_Strict):
+    """Everything in a tenant's tenant.yaml."""
+
+    tenant: TenantInfo
+    categories: list[Category]
+    rules: list[Rule] = Field(default_factory=list)
+    thresholds: Thresholds = Thresholds()
+    extraction: ExtractionPatterns = ExtractionPatterns()
+    limits: Limits = Limits()
+    examples_file: str = "examples.csv"
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_names(cls, value: list[Category]) -> list[Category]:
+        names = [c.name for c in value]
+        if len(names) != len(set(names)):
+            raise ValueError("category names must be unique")
+        if "unknown" in names:
+            raise ValueError("'unknown' is reserved for requests no category fits")
+        return value
+
+    def category(self, name: str) -> Category | None:
+        return next((c for c in self.categories if c.name == name), None)
+
+
+def load_tenant_config(folder: Path) -> TenantConfig:
+    """Read and validate `<folder>/tenant.yaml`; raises ConfigurationError naming the file."""
+    path = folder / "tenant.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return TenantConfig.model_validate(data)
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"{path}: tenant configuration not found") from exc
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigurationError(f"{path}: invalid tenant configuration: {exc}") from exc

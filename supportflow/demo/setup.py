@@ -1,0 +1,116 @@
+"""Setting up and running the demo: the Brightwave tenant, its knowledge base and inbox.
+
+`run_demo` is what `make demo` ends in: register the tenant, train its classifier, write
+and add the knowledge base (generating the PDF manuals), ingest the inbox and process every
+message, so the web page shows drafts waiting for review.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from supportflow.cases.intake import IntakeResult, ingest_path
+from supportflow.cases.views import status_counts
+from supportflow.config import Settings
+from supportflow.errors import DocumentLoadError
+from supportflow.knowledge.index import add_document
+from supportflow.store.db import Database
+from supportflow.store.models import Tenant
+from supportflow.workers.embedded import build_deps, process_pending
+from supportflow.workspace import init_tenant
+
+
+def demo_tenant_dir() -> Path:
+    """The demo tenant folder shipped inside the package."""
+    return Path(str(resources.files("supportflow.demo") / "tenant"))
+
+
+@dataclass
+class DemoSummary:
+    home: Path
+    documents: Counter[str] = field(default_factory=Counter)
+    document_errors: list[str] = field(default_factory=list)
+    intake: Counter[str] = field(default_factory=Counter)
+    intake_errors: list[str] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "home": str(self.home),
+            "documents": dict(self.documents),
+            "document_errors": self.document_errors,
+            "intake": dict(self.intake),
+            "intake_errors": self.intake_errors,
+            "cases": dict(self.outcomes),
+        }
+
+    def describe(self, *, host: str, port: int) -> str:
+        cases = ", ".join(f"{n} {s}" for s, n in sorted(self.outcomes.items()))
+        lines = [
+            f"Demo data in {self.home}",
+            f"Knowledge base: {sum(self.documents.values())} documents "
+            f"({', '.join(f'{n} {s}' for s, n in sorted(self.documents.items()))})",
+            f"Inbox: {', '.join(f'{n} {s}' for s, n in sorted(self.intake.items()))}",
+            *(f"  ingest error: {e}" for e in self.intake_errors),
+            f"Cases: {cases}",
+            "",
+            "Review from the command line:",
+            "  .venv/bin/supportflow review list            # drafts awaiting review",
+            "  .venv/bin/supportflow review show ID         # message, route, sources, draft",
+            "  .venv/bin/supportflow review approve ID      # approve as drafted",
+            "  .venv/bin/supportflow review edit ID --file reply.txt   # approve an edited reply",
+            "  .venv/bin/supportflow review reject ID --reason '...'",
+            f"Cases and drafts: http://{host}:{port}/",
+        ]
+        return "\n".join(lines)
+
+
+def add_demo_knowledge(db: Database, tenant: Tenant, folder: Path, summary: DemoSummary) -> None:
+    """Write the demo knowledge base to `folder` and add every document it lists."""
+    from supportflow.demo.inbox import write_demo_kb
+
+    write_demo_kb(folder)
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    for item in manifest:
+        with db.session() as session:
+            try:
+                result = add_document(
+                    session,
+                    tenant_id=tenant.id,
+                    path=folder / item["file"],
+                    title=item.get("title"),
+                    tags=item.get("tags", []),
+                )
+                summary.documents[result.status] += 1
+            except DocumentLoadError as exc:
+                summary.document_errors.append(str(exc))
+
+
+def ingest_demo_inbox(db: Database, tenant: Tenant, folder: Path, summary: DemoSummary) -> None:
+    from supportflow.demo.inbox import write_demo_inbox
+
+    write_demo_inbox(folder)
+    for result in ingest_path(db, tenant=tenant, path=folder):
+        if isinstance(result, IntakeResult):
+            summary.intake[result.outcome] += 1
+        else:
+            summary.intake["error"] += 1
+            summary.intake_errors.append(f"{result.origin}: {result.reason}")
+
+
+def run_demo(db: Database, settings: Settings) -> DemoSummary:
+    """Set up the demo tenant in the data folder and process its inbox."""
+    tenant, _ = init_tenant(db, settings, demo_tenant_dir())
+    summary = DemoSummary(home=settings.home.resolve())
+    add_demo_knowledge(db, tenant, settings.home / "demo" / "kb", summary)
+    ingest_demo_inbox(db, tenant, settings.home / "demo" / "inbox", summary)
+    process_pending(build_deps(db, settings))
+    with db.session() as session:
+        summary.outcomes.update(status_counts(session, tenant_id=tenant.id))
+    return summary

@@ -1,0 +1,114 @@
+"""Composing a draft reply from the category's template, the facts and cited passages.
+
+Passages are numbered in rank order; the template cites them as [n], and the draft ends with
+a Sources list naming document, page and section for every number it cited, so a reviewer
+(and the customer) can check each statement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import jinja2
+
+from supportflow.drafting.extractive import best_sentences
+from supportflow.errors import ConfigurationError
+
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+class PassageLike(Protocol):
+    title: str
+    source: str
+    section: str | None
+    page_start: int | None
+    page_end: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class TemplatePassage:
+    """What a template sees of one passage."""
+
+    number: int
+    title: str
+    source: str
+    page: int | None
+    section: str | None
+    text: str
+
+    @property
+    def label(self) -> str:
+        where = [self.title]
+        if self.page is not None:
+            where.append(f"p. {self.page}")
+        section = _without_title(self.section, self.title)
+        if section:
+            where.append(section)
+        return ", ".join(where)
+
+
+@dataclass(frozen=True)
+class ComposedDraft:
+    body_text: str
+    template: str
+    citations: list[dict[str, Any]]
+
+
+def compose_draft(
+    *,
+    templates: jinja2.Environment,
+    template_name: str,
+    query: str,
+    passages: Sequence[PassageLike],
+    facts: Mapping[str, list[str]],
+    context: Mapping[str, Any],
+) -> ComposedDraft:
+    """Render `template_name` with the facts and numbered extracts of `passages`.
+
+    `context` carries customer_name, category, subject, company and agent_name. Raises
+    ConfigurationError when the template is missing or fails to render.
+    """
+    numbered = [_template_passage(i, p, query) for i, p in enumerate(passages, start=1)]
+    try:
+        template = templates.get_template(template_name)
+        body = template.render(**context, facts=dict(facts), passages=numbered)
+    except jinja2.TemplateError as exc:
+        raise ConfigurationError(f"reply template {template_name}: {exc}") from exc
+    body = _BLANK_RUNS.sub("\n\n", body).strip()
+    cited = _cited(body, numbered)
+    if cited:
+        body += "\n\nSources:\n" + "\n".join(f"[{p.number}] {p.label}" for p in cited)
+    return ComposedDraft(
+        body_text=body + "\n", template=template_name, citations=[asdict(p) for p in cited]
+    )
+
+
+def _without_title(section: str | None, title: str) -> str | None:
+    """The section path minus a leading heading that only repeats the document title."""
+    if not section:
+        return None
+    parts = section.split(" > ")
+    if parts[0].strip().lower() == title.strip().lower():
+        parts = parts[1:]
+    return " > ".join(parts) or None
+
+
+def _template_passage(number: int, passage: PassageLike, query: str) -> TemplatePassage:
+    return TemplatePassage(
+        number=number,
+        title=passage.title,
+        source=passage.source,
+        page=passage.page_start,
+        section=passage.section,
+        text=best_sentences(passage.text, query),
+    )
+
+
+def _cited(body: str, passages: Sequence[TemplatePassage]) -> list[TemplatePassage]:
+    numbers = {int(n) for n in _CITATION.findall(body)}
+    return [p for p in passages if p.number in numbers]

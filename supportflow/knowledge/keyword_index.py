@@ -1,0 +1,104 @@
+"""Keyword search with SQLite FTS5 and BM25.
+
+`kb_chunks_fts` is a standalone FTS5 table whose rowid is `kb_chunks.id`; it holds each chunk's
+text with its document title and section so that all three are searched, weighted 1.0 / 0.5 /
+0.3 in BM25. Nothing keeps it in step automatically: `KeywordIndex` writes and deletes its rows
+in the same transaction as the chunks (see `supportflow.knowledge.index`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.orm import Session
+
+from supportflow.errors import ConfigurationError
+from supportflow.knowledge.passages import Passage
+from supportflow.knowledge.query import fts_match_expression, keyword_terms
+from supportflow.store.models import KbChunk
+
+FTS_DDL = (
+    "CREATE VIRTUAL TABLE kb_chunks_fts USING fts5("
+    "text, title, section, tokenize='porter unicode61 remove_diacritics 2')"
+)
+
+_INSERT = text(
+    "INSERT INTO kb_chunks_fts (rowid, text, title, section) VALUES (:id, :text, :title, :section)"
+)
+_DELETE = text("DELETE FROM kb_chunks_fts WHERE rowid IN (SELECT value FROM json_each(:ids))")
+_SEARCH = """
+SELECT c.id, c.document_id, d.title, d.source, c.section, c.page_start, c.page_end, c.text,
+       bm25(kb_chunks_fts, 1.0, 0.5, 0.3) AS rank
+FROM kb_chunks_fts
+JOIN kb_chunks AS c ON c.id = kb_chunks_fts.rowid
+JOIN kb_documents AS d ON d.id = c.document_id
+WHERE kb_chunks_fts MATCH :match AND c.tenant_id = :tenant_id {tag_filter}
+ORDER BY rank
+LIMIT :limit
+"""
+_TAG_FILTER = (
+    "AND EXISTS (SELECT 1 FROM json_each(d.tags) AS t "
+    "WHERE t.value IN (SELECT value FROM json_each(:tags)))"
+)
+_SEARCH_ANY_TAG = text(_SEARCH.format(tag_filter=""))
+_SEARCH_TAGGED = text(_SEARCH.format(tag_filter=_TAG_FILTER))
+
+
+class KeywordIndex:
+    """The FTS5 keyword index (SQLite only); implements `PassageIndex`."""
+
+    def add_chunks(self, session: Session, *, chunks: Sequence[KbChunk], title: str) -> None:
+        """Index flushed chunks under their document's title."""
+        _require_sqlite(session)
+        rows = [
+            {"id": chunk.id, "text": chunk.text, "title": title, "section": chunk.section}
+            for chunk in chunks
+        ]
+        if rows:
+            session.execute(_INSERT, rows)
+
+    def remove_chunks(self, session: Session, *, chunk_ids: Sequence[int]) -> None:
+        """Delete the index rows of these chunks."""
+        _require_sqlite(session)
+        if chunk_ids:
+            session.execute(_DELETE, {"ids": json.dumps(list(chunk_ids))})
+
+    def search(
+        self, session: Session, *, tenant_id: int, query: str, limit: int, tags: Sequence[str]
+    ) -> list[Passage]:
+        """The tenant's best `limit` passages by BM25; [] when the query has no usable terms."""
+        _require_sqlite(session)
+        match = fts_match_expression(keyword_terms(query))
+        if not match or limit < 1:
+            return []
+        params: dict[str, object] = {"match": match, "tenant_id": tenant_id, "limit": limit}
+        statement = _SEARCH_ANY_TAG
+        if tags:
+            statement, params["tags"] = _SEARCH_TAGGED, json.dumps(list(tags))
+        return [_passage(row) for row in session.execute(statement, params)]
+
+
+def _passage(row: Row[Any]) -> Passage:
+    strength = max(0.0, -row.rank)
+    return Passage(
+        chunk_id=row.id,
+        document_id=row.document_id,
+        title=row.title,
+        source=row.source,
+        section=row.section,
+        page_start=row.page_start,
+        page_end=row.page_end,
+        text=row.text,
+        score=strength / (1.0 + strength),
+        bm25=row.rank,
+    )
+
+
+def _require_sqlite(session: Session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        raise ConfigurationError(
+            "keyword search uses SQLite FTS5; it is not available on this database yet"
+        )

@@ -1,0 +1,59 @@
+"""Draft: fill the category's reply template with the facts and the cited passages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supportflow.drafting.compose import compose_draft
+from supportflow.pipeline.outcome import PIPELINE_ACTOR, StepOutcome
+from supportflow.store.models import Case, Draft, ExtractedField, RetrievedPassage
+from supportflow.tenants import TenantResources
+
+
+def draft_reply(session: Session, case: Case, resources: TenantResources) -> StepOutcome:
+    message = case.message
+    config = resources.config
+    category = config.category(case.category or "")
+    if category is None:
+        return StepOutcome(escalation=f"no template for category {case.category!r}")
+    passages = list(
+        session.scalars(
+            select(RetrievedPassage)
+            .where(RetrievedPassage.case_id == case.id)
+            .order_by(RetrievedPassage.rank)
+        )
+    )
+    facts: defaultdict[str, list[str]] = defaultdict(list)
+    customer_name = message.from_name
+    for field in session.scalars(select(ExtractedField).where(ExtractedField.case_id == case.id)):
+        facts[field.name].append(field.value)
+    if facts.get("customer_name"):
+        customer_name = facts["customer_name"][0]
+    composed = compose_draft(
+        templates=resources.templates,
+        template_name=category.template,
+        query=f"{message.subject}\n{message.new_text}",
+        passages=passages,
+        facts=facts,
+        context={
+            "customer_name": customer_name,
+            "category": category.name,
+            "subject": message.subject,
+            "company": config.tenant.name,
+            "agent_name": config.tenant.support_name,
+        },
+    )
+    session.add(
+        Draft(
+            case_id=case.id,
+            version=1,
+            body_text=composed.body_text,
+            template=composed.template,
+            citations=composed.citations,
+            author=PIPELINE_ACTOR,
+        )
+    )
+    return StepOutcome(detail={"template": composed.template, "citations": len(composed.citations)})

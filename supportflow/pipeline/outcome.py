@@ -1,0 +1,69 @@
+"""What a step function returns, and how the workflow records it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supportflow.cases.status import CaseStatus, transition
+from supportflow.pipeline.deps import PipelineDeps
+from supportflow.store.models import Case, CaseStep, Tenant
+from supportflow.tenants import TenantResources
+from supportflow.workers.leases import renew_lease
+
+PIPELINE_ACTOR = "pipeline"
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """`detail` is persisted with the step; `escalation` hands the case to a person."""
+
+    detail: dict[str, Any] = field(default_factory=dict)
+    escalation: str | None = None
+
+
+class StepFunction(Protocol):
+    def __call__(self, session: Session, case: Case, resources: TenantResources) -> StepOutcome: ...
+
+
+def completed_steps(session: Session, case_id: int) -> dict[str, CaseStep]:
+    rows = session.scalars(select(CaseStep).where(CaseStep.case_id == case_id))
+    return {row.step: row for row in rows}
+
+
+def run_recorded_step(
+    deps: PipelineDeps, name: str, case_id: int, function: StepFunction
+) -> StepOutcome:
+    """Run `function` for the case unless it already completed; results, the step row and
+    any escalation commit together, so a crash leaves the step either done or not begun."""
+    with deps.db.session() as session:
+        done = session.scalar(
+            select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.step == name)
+        )
+        if done is not None:
+            return StepOutcome(detail=done.detail)
+        case = session.get_one(Case, case_id)
+        renew_lease(
+            session, case=case, worker_id=deps.worker_id, seconds=deps.settings.lease_seconds
+        )
+        resources = deps.resources.get(session.get_one(Tenant, case.tenant_id))
+        started = perf_counter()
+        outcome = function(session, case, resources)
+        elapsed_ms = (perf_counter() - started) * 1000
+        session.add(
+            CaseStep(case_id=case_id, step=name, duration_ms=elapsed_ms, detail=outcome.detail)
+        )
+        if outcome.escalation is not None:
+            transition(
+                session,
+                case,
+                CaseStatus.NEEDS_HUMAN,
+                actor=PIPELINE_ACTOR,
+                reason=outcome.escalation,
+                detail={"step": name},
+            )
+    return outcome

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import csv
+import json
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import joblib
+import pytest
+import sklearn
+
+from supportflow.errors import ConfigurationError, InputError
+from supportflow.triage.model import (
+    LabelledExample,
+    TextClassifier,
+    load_examples,
+    train_classifier,
+)
+
+BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77"
+
+
+def test_load_examples_reads_csv_with_a_label_column(tmp_path):
+    path = tmp_path / "examples.csv"
+    path.write_text('text,label\n"Where is, my parcel",shipping\nI was charged twice,billing\n')
+
+    assert load_examples(path) == [
+        LabelledExample("Where is, my parcel", "shipping"),
+        LabelledExample("I was charged twice", "billing"),
+    ]
+
+
+def test_load_examples_accepts_a_category_column(tmp_path):
+    path = tmp_path / "examples.csv"
+    path.write_text("text,category\nmy card is late,card_arrival\n", encoding="utf-8-sig")
+
+    assert load_examples(path) == [LabelledExample("my card is late", "card_arrival")]
+
+
+def test_load_examples_reads_jsonl(tmp_path):
+    path = tmp_path / "examples.jsonl"
+    rows = [{"text": "Wo ist mein Paket?", "label": "shipping"}, {"text": "x", "category": "y"}]
+    path.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n\n")
+
+    assert load_examples(path) == [
+        LabelledExample("Wo ist mein Paket?", "shipping"),
+        LabelledExample("x", "y"),
+    ]
+
+
+def test_load_examples_names_the_file_and_line_of_a_bad_row(tmp_path):
+    path = tmp_path / "examples.csv"
+    path.write_text("text,label\nfine,billing\n,billing\n")
+
+    with pytest.raises(InputError, match=r"examples\.csv:3: the text is missing"):
+        load_examples(path)
+
+
+def test_load_examples_names_the_line_of_bad_json(tmp_path):
+    path = tmp_path / "examples.jsonl"
+    path.write_text('{"text": "a", "label": "b"}\n{"text": "a", "label": \n')
+
+    with pytest.raises(InputError, match=r"examples\.jsonl:2: not valid JSON"):
+        load_examples(path)
+
+
+def test_load_examples_refuses_a_header_without_text_and_label(tmp_path):
+    path = tmp_path / "examples.csv"
+    path.write_text("message,label\nhello,billing\n")
+
+    with pytest.raises(InputError, match="`text`"):
+        load_examples(path)
+
+
+def test_load_examples_refuses_missing_files_and_other_formats(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_examples(tmp_path / "absent.csv")
+    with pytest.raises(InputError, match=r"\.csv or \.jsonl"):
+        load_examples(tmp_path / "examples.xlsx")
+
+
+def test_classifier_predicts_held_out_phrasing(classifier, held_out):
+    predictions = {label: classifier.predict(text).label for label, text in held_out.items()}
+
+    assert predictions == {label: label for label in held_out}
+
+
+def test_prediction_ranks_the_top_three_labels(classifier, held_out):
+    prediction = classifier.predict(held_out["billing"])
+
+    assert len(prediction.ranking) == 3
+    assert prediction.ranking[0] == (prediction.label, prediction.confidence)
+    probabilities = [probability for _, probability in prediction.ranking]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert 0.0 < sum(probabilities) <= 1.0 + 1e-9
+
+
+def test_labels_are_the_trained_labels(classifier, held_out):
+    assert classifier.labels == sorted(held_out)
+
+
+def test_predict_agrees_with_predict_many(classifier, held_out):
+    texts = [*held_out.values(), "", "zzz unseen words only", "É um pedido urgente!"]
+
+    one_by_one = [classifier.predict(text) for text in texts]
+
+    for single, batched in zip(one_by_one, classifier.predict_many(texts), strict=True):
+        assert single.label == batched.label
+        assert single.confidence == pytest.approx(batched.confidence, abs=1e-9)
+
+
+def test_binary_classifier_predict_agrees_with_predict_many(synthetic_examples, held_out):
+    examples = [e for e in synthetic_examples if e.label in {"billing", "shipping"}]
+    classifier = train_classifier(examples, evaluate=False)
+    texts = [held_out["billing"], held_out["shipping"]]
+
+    single = [classifier.predict(text) for text in texts]
+
+    assert [p.label for p in single] == ["billing", "shipping"]
+    for one, batched in zip(single, classifier.predict_many(texts), strict=True):
+        assert one.confidence == pytest.approx(batched.confidence, abs=1e-9)
+
+
+def test_metrics_come_from_cross_validation(classifier):
+    metrics = classifier.metrics
+
+    assert metrics is not None
+    assert metrics.method == "5-fold cross-validation"
+    assert metrics.n_examples == metrics.n_evaluated == 60
+    assert 0.5 < metrics.accuracy <= 1.0
+    assert 0.5 < metrics.macro_f1 <= 1.0
+
+
+def test_metrics_are_skipped_with_too_few_examples_per_label(synthetic_examples):
+    seen: dict[str, int] = defaultdict(int)
+    two_per_label = []
+    for example in synthetic_examples:
+        seen[example.label] += 1
+        if seen[example.label] <= 2:
+            two_per_label.append(example)
+
+    assert train_classifier(two_per_label).metrics is None
+
+
+def test_training_needs_two_labels():
+    examples = [LabelledExample(f"text {index}", "billing") for index in range(10)]
+
+    with pytest.raises(InputError, match="at least 2 labels"):
+        train_classifier(examples)
+
+
+def test_training_needs_two_examples_of_every_label(synthetic_examples):
+    examples = [*synthetic_examples, LabelledExample("a lonely example", "lonely")]
+
+    with pytest.raises(InputError, match="lonely"):
+        train_classifier(examples)
+
+
+def test_save_and_load_round_trip(classifier, held_out, tmp_path):
+    path = tmp_path / "models" / "model.joblib"
+
+    classifier.save(path)
+    loaded = TextClassifier.load(path)
+
+    assert loaded.labels == classifier.labels
+    assert loaded.metrics == classifier.metrics
+    for text in held_out.values():
+        assert loaded.predict(text) == classifier.predict(text)
+
+
+def test_load_refuses_a_model_from_another_sklearn_version(classifier, tmp_path):
+    path = tmp_path / "model.joblib"
+    classifier.save(path)
+    payload = joblib.load(path)
+    payload["sklearn_version"] = "0.24.2"
+    joblib.dump(payload, path)
+
+    with pytest.raises(ConfigurationError, match=r"0\.24\.2.*retrain") as raised:
+        TextClassifier.load(path)
+    assert sklearn.__version__ in str(raised.value)
+
+
+def test_load_refuses_missing_and_foreign_files(tmp_path):
+    with pytest.raises(ConfigurationError, match="train one"):
+        TextClassifier.load(tmp_path / "absent.joblib")
+    joblib.dump({"something": "else"}, tmp_path / "other.joblib")
+    with pytest.raises(ConfigurationError, match="not a supportflow classifier"):
+        TextClassifier.load(tmp_path / "other.joblib")
+    (tmp_path / "garbage.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(ConfigurationError, match="not a readable classifier"):
+        TextClassifier.load(tmp_path / "garbage.joblib")
+
+
+def test_predicting_one_message_is_fast(classifier, held_out):
+    text = held_out["technical"] * 5
+    classifier.predict(text)
+
+    start = time.perf_counter()
+    for _ in range(200):
+        classifier.predict(text)
+    per_message = (time.perf_counter() - start) / 200
+
+    assert per_message < 0.005  # about 0.1 ms here; the bound leaves room for a busy machine
+
+
+@pytest.mark.skipif(not (BANKING77 / "train.csv").exists(), reason="banking77 data not present")
+def test_banking77_slice_is_learned_well_above_chance():
+    train = _banking77_slice(BANKING77 / "train.csv", per_label=25)
+    test = _banking77_slice(BANKING77 / "test.csv", per_label=20)
+    classifier = train_classifier(train, evaluate=False)
+
+    predictions = classifier.predict_many([example.text for example in test])
+    correct = sum(p.label == e.label for p, e in zip(predictions, test, strict=True))
+
+    # 10 labels: chance is 10%; this slice scores about 97%.
+    assert correct / len(test) > 0.8
+
+
+def _banking77_slice(path: Path, *, per_label: int) -> list[LabelledExample]:
+    by_label: dict[str, list[str]] = defaultdict(list)
+    with path.open(encoding="utf-8") as stream:
+        for row in csv.DictReader(stream):
+            by_label[row["category"]].append(row["text"])
+    labels = sorted(by_label)[:10]
+    rng = random.Random(0)
+    return [
+        LabelledExample(text, label)
+        for label in labels
+        for text in rng.sample(by_label[label], per_label)
+    ]

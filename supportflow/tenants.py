@@ -116,6 +116,12 @@ class ResourceCache:
                 self._items[tenant.id] = load_resources(tenant)
             return self._items[tenant.id]
 
+    def for_tenant_id(self, session: Session, tenant_id: int) -> TenantResources:
+        """Like `get`, reading the tenant row only the first time."""
+        with self._lock:
+            cached = self._items.get(tenant_id)
+        return cached or self.get(session.get_one(Tenant, tenant_id))
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -102,8 +102,12 @@ class RecordingHandler:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refuse = False  # answer 550 to every message
+        self.port = 0
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        if self.refuse:
+            return "550 5.1.1 mailbox unavailable"
         self.messages.append(
             (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)  # type: ignore[attr-defined]
         )
@@ -121,6 +125,7 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingHandler]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     handler = RecordingHandler()
+    handler.port = port
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setenv("SUPPORTFLOW_SMTP_HOST", "127.0.0.1")

@@ -206,4 +206,4 @@ def status_counts(session: Session, *, tenant_id: int) -> dict[str, int]:
     rows = session.execute(
         select(Case.status, func.count()).where(Case.tenant_id == tenant_id).group_by(Case.status)
     )
-    return {str(status): int(count) for status, count in rows.tuples()}
+    return {str(status): int(count) for status, count in rows}

@@ -15,13 +15,14 @@ bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 @bench_app.command("pipeline")
 def pipeline(
     n: Annotated[int, typer.Option("--n", min=1, help="how many synthetic emails")] = 2000,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
     home: Annotated[Path | None, typer.Option(help="keep the run's data here")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Emails per second and p50/p95 latency per stage (no LLM, SMTP excluded)."""
     from supportflow.eval.bench import bench_pipeline
 
-    result = bench_pipeline(n, home)
+    result = bench_pipeline(n, workers=workers, home=home)
     if as_json:
         emit_json(result)
         return

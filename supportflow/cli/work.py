@@ -10,26 +10,38 @@ import typer
 from supportflow.cases.status import WORKABLE, CaseStatus
 from supportflow.cli.common import JsonOpt, emit_json, workspace
 from supportflow.config import Settings
+from supportflow.errors import InputError
 from supportflow.store.db import Database
-from supportflow.workers.embedded import build_deps, process_pending, run_forever
+from supportflow.workers.embedded import (
+    build_deps,
+    process_pending,
+    process_with_workers,
+    run_forever,
+)
 
 
 def process(
     limit: Annotated[int | None, typer.Option(help="stop after this many cases")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Process every pending case once (drafts, approved sends) and exit."""
-    _run(limit=limit, as_json=as_json, statuses=WORKABLE)
+    if workers > 1 and limit is not None:
+        raise InputError("--limit works with one worker only")
+    _run(limit=limit, as_json=as_json, statuses=WORKABLE, workers=workers)
 
 
 def send(as_json: JsonOpt = False) -> None:
     """Send every approved reply that is due, and nothing else."""
-    _run(limit=None, as_json=as_json, statuses=(CaseStatus.APPROVED.value,))
+    _run(limit=None, as_json=as_json, statuses=(CaseStatus.APPROVED.value,), workers=1)
 
 
-def _run(*, limit: int | None, as_json: bool, statuses: tuple[str, ...]) -> None:
+def _run(*, limit: int | None, as_json: bool, statuses: tuple[str, ...], workers: int) -> None:
     settings, db = workspace()
-    report = process_pending(build_deps(db, settings), limit=limit, statuses=statuses)
+    if workers == 1:
+        report = process_pending(build_deps(db, settings), limit=limit, statuses=statuses)
+    else:
+        report = process_with_workers(settings, workers=workers, statuses=statuses)
     if as_json:
         emit_json({"processed": report.total, "outcomes": dict(report.outcomes)})
         return

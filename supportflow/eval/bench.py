@@ -26,7 +26,7 @@ from supportflow.config import Settings
 from supportflow.demo.setup import DemoSummary, add_demo_knowledge, demo_tenant_dir
 from supportflow.store.base import utcnow
 from supportflow.store.models import CaseStep
-from supportflow.workers.embedded import build_deps, process_pending
+from supportflow.workers.embedded import build_deps, process_pending, process_with_workers
 from supportflow.workspace import init_tenant, open_workspace
 
 FIRST_NAMES = ("Ana", "Ben", "Chloe", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivo", "June")
@@ -64,14 +64,15 @@ def synthetic_emails(n: int, examples_csv: Path, *, seed: int = 7) -> list[bytes
     return emails
 
 
-def bench_pipeline(n: int, home: Path | None = None) -> dict[str, Any]:
-    """Run the benchmark in `home` (a fresh temporary folder by default)."""
+def bench_pipeline(n: int, *, workers: int = 1, home: Path | None = None) -> dict[str, Any]:
+    """Run the benchmark in `home` (a fresh temporary folder by default) with `workers`
+    worker processes (1: in this process)."""
     with tempfile.TemporaryDirectory(prefix="supportflow-bench-") as scratch:
         settings = Settings(home=home or Path(scratch), database_url=None)
-        return _run(settings, n)
+        return _run(settings, n, workers)
 
 
-def _run(settings: Settings, n: int) -> dict[str, Any]:
+def _run(settings: Settings, n: int, workers: int) -> dict[str, Any]:
     db = open_workspace(settings)
     tenant, _ = init_tenant(db, settings, demo_tenant_dir())
     add_demo_knowledge(db, tenant, settings.home / "demo" / "kb", DemoSummary(settings.home))
@@ -82,7 +83,10 @@ def _run(settings: Settings, n: int) -> dict[str, Any]:
             accept_raw_email(session, tenant=tenant, raw=raw, origin=f"bench#{i}")
     ingest_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    report = process_pending(build_deps(db, settings))
+    if workers == 1:
+        report = process_pending(build_deps(db, settings))
+    else:
+        report = process_with_workers(settings, workers=workers)
     seconds = time.perf_counter() - started
     stages: defaultdict[str, list[float]] = defaultdict(list)
     with db.session() as session:
@@ -99,7 +103,7 @@ def _run(settings: Settings, n: int) -> dict[str, Any]:
         "case_latency_ms": _summary(report.durations_ms),
         "stages": {name: _summary(values) for name, values in stages.items()},
         "database": "sqlite",
-        "workers": 1,
+        "workers": workers,
         "llm": "none",
         "smtp": "excluded",
     }

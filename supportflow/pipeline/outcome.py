@@ -7,11 +7,12 @@ from time import perf_counter
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supportflow.cases.status import CaseStatus, transition
 from supportflow.pipeline.deps import PipelineDeps
-from supportflow.store.models import Case, CaseStep, Tenant
+from supportflow.store.models import Case, CaseStep
 from supportflow.tenants import TenantResources
 from supportflow.workers.leases import renew_lease
 
@@ -38,32 +39,40 @@ def completed_steps(session: Session, case_id: int) -> dict[str, CaseStep]:
 def run_recorded_step(
     deps: PipelineDeps, name: str, case_id: int, function: StepFunction
 ) -> StepOutcome:
-    """Run `function` for the case unless it already completed; results, the step row and
-    any escalation commit together, so a crash leaves the step either done or not begun."""
-    with deps.db.session() as session:
-        done = session.scalar(
-            select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.step == name)
-        )
-        if done is not None:
-            return StepOutcome(detail=done.detail)
-        case = session.get_one(Case, case_id)
-        renew_lease(
-            session, case=case, worker_id=deps.worker_id, seconds=deps.settings.lease_seconds
-        )
-        resources = deps.resources.get(session.get_one(Tenant, case.tenant_id))
-        started = perf_counter()
-        outcome = function(session, case, resources)
-        elapsed_ms = (perf_counter() - started) * 1000
-        session.add(
-            CaseStep(case_id=case_id, step=name, duration_ms=elapsed_ms, detail=outcome.detail)
-        )
-        if outcome.escalation is not None:
-            transition(
-                session,
-                case,
-                CaseStatus.NEEDS_HUMAN,
-                actor=PIPELINE_ACTOR,
-                reason=outcome.escalation,
-                detail={"step": name},
+    """Run `function` for the case and record it; results, the step row and any escalation
+    commit together, so a crash leaves the step either done or not begun.
+
+    The unique (case, step) row is what makes a step exactly-once: should a step that
+    already completed run again (two runs racing), its insert fails, everything it did is
+    rolled back, and the recorded outcome is returned instead.
+    """
+    try:
+        with deps.db.session() as session:
+            case = session.get_one(Case, case_id)
+            renew_lease(
+                session, case=case, worker_id=deps.worker_id, seconds=deps.settings.lease_seconds
             )
-    return outcome
+            resources = deps.resources.for_tenant_id(session, case.tenant_id)
+            started = perf_counter()
+            outcome = function(session, case, resources)
+            elapsed_ms = (perf_counter() - started) * 1000
+            session.add(
+                CaseStep(case_id=case_id, step=name, duration_ms=elapsed_ms, detail=outcome.detail)
+            )
+            session.flush()
+            if outcome.escalation is not None:
+                transition(
+                    session,
+                    case,
+                    CaseStatus.NEEDS_HUMAN,
+                    actor=PIPELINE_ACTOR,
+                    reason=outcome.escalation,
+                    detail={"step": name},
+                )
+        return outcome
+    except IntegrityError:
+        with deps.db.session() as session:
+            done = completed_steps(session, case_id).get(name)
+        if done is None:
+            raise
+        return StepOutcome(detail=done.detail)

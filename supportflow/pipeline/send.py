@@ -20,7 +20,7 @@ from supportflow.mail.smtp import build_reply
 from supportflow.pipeline.deps import PipelineDeps
 from supportflow.pipeline.outcome import PIPELINE_ACTOR
 from supportflow.store.base import utcnow
-from supportflow.store.models import Case, Message, OutboxEntry, Tenant
+from supportflow.store.models import Case, Message, OutboxEntry
 
 
 def send_reply(deps: PipelineDeps, case_id: int) -> CaseStatus:
@@ -56,8 +56,7 @@ def _begin_attempt(deps: PipelineDeps, case_id: int) -> EmailMessage | None:
             return None
         entry.status = "sending"
         entry.attempts += 1
-        tenant = session.get_one(Tenant, case.tenant_id)
-        config = deps.resources.get(tenant).config
+        config = deps.resources.for_tenant_id(session, case.tenant_id).config
         return build_reply(
             from_address=config.tenant.support_address,
             from_name=config.tenant.support_name,

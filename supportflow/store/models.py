@@ -85,7 +85,8 @@ class Message(Base):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     defects: Mapped[list[str]] = mapped_column(JSON, default=list)
     auto_reply_reason: Mapped[str | None] = mapped_column(Text)
-    raw_mime: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: the bytes are read only by the receive step, not on every case load.
+    raw_mime: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size_bytes: Mapped[int] = mapped_column(Integer)
     origin: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

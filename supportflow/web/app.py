@@ -26,15 +26,21 @@ from supportflow.tenants import resolve_tenant
 _TEMPLATES = Jinja2Templates(directory=str(resources.files("supportflow.web") / "templates"))
 
 
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the request succeeds."""
+    db: Database = request.app.state.db
+    with db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
 def create_app(settings: Settings, db: Database) -> FastAPI:
     """Build the app around an open database."""
     app = FastAPI(title="supportflow", version="0.1.0")
-
-    def get_session() -> Iterator[Session]:
-        with db.session() as session:
-            yield session
-
-    SessionDep = Annotated[Session, Depends(get_session)]
+    app.state.db = db
+    app.state.settings = settings
 
     @app.exception_handler(SupportflowError)
     async def _domain_error(request: Request, exc: SupportflowError) -> JSONResponse:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import socket
 import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from supportflow.cases.status import WORKABLE
@@ -24,10 +26,12 @@ from supportflow.pipeline.deps import PipelineDeps
 from supportflow.pipeline.runner import run_case
 from supportflow.pipeline.workflow import CaseWorkflow
 from supportflow.store.db import Database
-from supportflow.workers.leases import claim_case, claimable_case_ids, release_case
+from supportflow.workers.leases import claim_cases, release_case
 
 log = logging.getLogger(__name__)
-BATCH = 64
+# Cases claimed per transaction: enough to amortise the claim, few enough that a batch
+# finishes well inside one lease.
+BATCH = 8
 
 
 def new_worker_id() -> str:
@@ -75,50 +79,44 @@ async def process_pending_async(
     stop: threading.Event | None = None,
     statuses: tuple[str, ...] = WORKABLE,
 ) -> ProcessReport:
+    """Claim and run cases in small batches until none is free (or `limit`, or `stop`)."""
     report = ProcessReport()
     workflow = CaseWorkflow(deps)
     while limit is None or report.total < limit:
         if stop is not None and stop.is_set():
             break
+        batch = BATCH if limit is None else min(BATCH, limit - report.total)
         with deps.db.session() as session:
-            candidates = claimable_case_ids(session, limit=BATCH, statuses=statuses)
-        if not candidates:
+            claimed = claim_cases(
+                session,
+                worker_id=deps.worker_id,
+                limit=batch,
+                seconds=deps.settings.lease_seconds,
+                statuses=statuses,
+            )
+        if not claimed:
             break
-        ran = await _run_batch(deps, workflow, candidates, report, limit, stop)
-        if ran == 0:  # everything we saw was taken by other workers meanwhile
-            break
+        await _run_claimed(deps, workflow, claimed, report, stop)
     return report
 
 
-async def _run_batch(
+async def _run_claimed(
     deps: PipelineDeps,
     workflow: CaseWorkflow,
-    candidates: list[int],
+    claimed: list[int],
     report: ProcessReport,
-    limit: int | None,
     stop: threading.Event | None,
-) -> int:
-    ran = 0
-    for case_id in candidates:
-        if (limit is not None and report.total >= limit) or (stop is not None and stop.is_set()):
-            break
-        with deps.db.session() as session:
-            if not claim_case(
-                session,
-                case_id=case_id,
-                worker_id=deps.worker_id,
-                seconds=deps.settings.lease_seconds,
-            ):
-                continue
+) -> None:
+    """Run each claimed case; cases left over when `stop` is set are released unrun."""
+    for case_id in claimed:
         started = time.perf_counter()
         try:
-            report.outcomes[await run_case(workflow, case_id)] += 1
+            if stop is None or not stop.is_set():
+                report.outcomes[await run_case(workflow, case_id)] += 1
+                report.durations_ms.append((time.perf_counter() - started) * 1000)
         finally:
-            report.durations_ms.append((time.perf_counter() - started) * 1000)
             with deps.db.session() as session:
                 release_case(session, case_id=case_id, worker_id=deps.worker_id)
-        ran += 1
-    return ran
 
 
 def process_pending(
@@ -142,3 +140,26 @@ def run_forever(deps: PipelineDeps, stop: threading.Event) -> None:
                 await asyncio.to_thread(stop.wait, deps.settings.worker_poll_seconds)
 
     asyncio.run(loop())
+
+
+def _process_in_child(settings: Settings, statuses: tuple[str, ...]) -> ProcessReport:
+    db = Database(settings.resolved_database_url)
+    try:
+        return process_pending(build_deps(db, settings), statuses=statuses)
+    finally:
+        db.dispose()
+
+
+def process_with_workers(
+    settings: Settings, *, workers: int, statuses: tuple[str, ...] = WORKABLE
+) -> ProcessReport:
+    """Drain the queue with `workers` processes sharing the database; merged report."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_process_in_child, settings, statuses) for _ in range(workers)]
+        reports = [future.result() for future in futures]
+    merged = ProcessReport()
+    for report in reports:
+        merged.outcomes.update(report.outcomes)
+        merged.durations_ms.extend(report.durations_ms)
+    return merged

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from supportflow.config import Settings
+from supportflow.web.app import create_app
+from supportflow.workers.embedded import process_pending
+from tests.pipeline.test_workflow import customer_email, ingest
+
+
+@pytest.fixture
+def case_id(demo_db, demo_deps) -> int:
+    [case_id] = ingest(demo_db, customer_email())
+    process_pending(demo_deps)
+    return case_id
+
+
+@pytest.fixture
+def client(demo_db, demo_home):
+    app = create_app(Settings(home=demo_home), demo_db)
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def get(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    async with client:
+        return await client.get(path)
+
+
+@pytest.mark.anyio
+async def test_index_lists_cases_with_their_drafts(client, case_id: int) -> None:
+    page = await get(client, "/")
+    assert page.status_code == 200
+    assert "Robot stops with E-104" in page.text
+    assert "awaiting_review" in page.text
+    assert "Sources:" in page.text  # the draft itself is on the page
+    assert f'href="/cases/{case_id}"' in page.text
+
+
+@pytest.mark.anyio
+async def test_api_case_and_missing_case_error(client, case_id: int) -> None:
+    async with client:
+        detail = (await client.get(f"/api/v1/cases/{case_id}")).json()
+        missing = await client.get("/api/v1/cases/999")
+        page = await client.get(f"/cases/{case_id}")
+    assert detail["status"] == "awaiting_review" and detail["draft"]["text"]
+    assert missing.status_code == 404
+    assert missing.json() == {"error": {"type": "NotFoundError", "message": "no case 999"}}
+    assert "Audit trail" in page.text
+
+
+@pytest.mark.anyio
+async def test_health_endpoints(client) -> None:
+    async with client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -35,7 +35,7 @@ def receive_email(session: Session, case: Case, resources: TenantResources) -> S
         return StepOutcome(detail={"parsed": False}, escalation=f"unreadable email: {exc}")
     _store_parsed(message, parsed)
     customer = _customer_for(session, resources.tenant_id, parsed)
-    conversation = _conversation_for(session, resources.tenant_id, parsed, customer)
+    conversation, threaded_by = _conversation_for(session, resources.tenant_id, parsed, customer)
     message.conversation_id = conversation.id
     case.conversation_id = conversation.id
     case.customer_id = customer.id if customer else None
@@ -44,14 +44,10 @@ def receive_email(session: Session, case: Case, resources: TenantResources) -> S
         detail={
             "parsed": True,
             "conversation_id": conversation.id,
-            "threaded_by": conversation_reason(parsed, conversation),
+            "threaded_by": threaded_by,
             "defects": list(parsed.defects),
         }
     )
-
-
-def conversation_reason(parsed: ParsedEmail, conversation: Conversation) -> str:
-    return "headers" if parsed.in_reply_to or parsed.references else "subject-or-new"
 
 
 def _store_parsed(message: Message, parsed: ParsedEmail) -> None:
@@ -88,8 +84,9 @@ def _customer_for(session: Session, tenant_id: int, parsed: ParsedEmail) -> Cust
 
 def _conversation_for(
     session: Session, tenant_id: int, parsed: ParsedEmail, customer: Customer | None
-) -> Conversation:
-    """By In-Reply-To/References first; else same customer and subject within 30 days."""
+) -> tuple[Conversation, str]:
+    """The thread and how it was found: by In-Reply-To/References ("headers"), else by the
+    same customer and subject within 30 days ("subject"), else a new one ("new")."""
     ids = [i for i in (parsed.in_reply_to, *parsed.references) if i]
     if ids:
         found = session.scalar(
@@ -102,7 +99,7 @@ def _conversation_for(
             .limit(1)
         )
         if found is not None:
-            return session.get_one(Conversation, found)
+            return session.get_one(Conversation, found), "headers"
     subject = normalise_subject(parsed.subject)
     if customer is not None and subject and parsed.subject != subject:
         candidate = session.scalar(
@@ -117,10 +114,10 @@ def _conversation_for(
             .limit(1)
         )
         if candidate is not None:
-            return candidate
+            return candidate, "subject"
     conversation = Conversation(
         tenant_id=tenant_id, customer_id=customer.id if customer else None, subject=subject
     )
     session.add(conversation)
     session.flush()
-    return conversation
+    return conversation, "new"

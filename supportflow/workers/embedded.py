@@ -82,6 +82,7 @@ async def process_pending_async(
     """Claim and run cases in small batches until none is free (or `limit`, or `stop`)."""
     report = ProcessReport()
     workflow = CaseWorkflow(deps)
+    seen: set[int] = set()
     while limit is None or report.total < limit:
         if stop is not None and stop.is_set():
             break
@@ -96,8 +97,21 @@ async def process_pending_async(
             )
         if not claimed:
             break
-        await _run_claimed(deps, workflow, claimed, report, stop)
+        if seen.issuperset(claimed):
+            # Each case runs at most once per drain: a case that ran and is still workable
+            # waits for the next drain instead of looping here.
+            _release(deps, claimed)
+            break
+        await _run_claimed(deps, workflow, [c for c in claimed if c not in seen], report, stop)
+        _release(deps, [c for c in claimed if c in seen])
+        seen.update(claimed)
     return report
+
+
+def _release(deps: PipelineDeps, case_ids: list[int]) -> None:
+    with deps.db.session() as session:
+        for case_id in case_ids:
+            release_case(session, case_id=case_id, worker_id=deps.worker_id)
 
 
 async def _run_claimed(
@@ -115,8 +129,7 @@ async def _run_claimed(
                 report.outcomes[await run_case(workflow, case_id)] += 1
                 report.durations_ms.append((time.perf_counter() - started) * 1000)
         finally:
-            with deps.db.session() as session:
-                release_case(session, case_id=case_id, worker_id=deps.worker_id)
+            _release(deps, [case_id])
 
 
 def process_pending(

@@ -97,3 +97,13 @@ def test_ingest_names_an_unreadable_path(demo_home, tmp_path) -> None:
     assert result.exit_code == 1
     rows = json.loads(result.stdout)["messages"]
     assert rows[0]["outcome"] == "error" and "missing.eml" in rows[0]["error"]
+
+
+def test_database_url_overrides_the_data_folder(isolated_env, tmp_path, monkeypatch) -> None:
+    elsewhere = tmp_path / "elsewhere" / "store.db"
+    monkeypatch.setenv("SUPPORTFLOW_DATABASE_URL", f"sqlite:///{elsewhere}")
+    result = run_json("init")
+    assert result["database"] == f"sqlite:///{elsewhere}"
+    assert elsewhere.exists()
+    assert not (isolated_env / "supportflow.db").exists()
+    assert (isolated_env / "tenants" / "brightwave" / "model.joblib").exists()

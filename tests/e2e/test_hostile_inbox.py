@@ -46,17 +46,22 @@ def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo_db(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def settings(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One demo workspace for the whole module: processing the inbox once is enough."""
     home = copy_demo_home(demo_template, tmp_path_factory.mktemp("hostile-home") / "home")
-    database = open_workspace(Settings(home=home))
+    return Settings(home=home)
+
+
+@pytest.fixture(scope="module")
+def demo_db(settings: Settings) -> Iterator[Database]:
+    database = open_workspace(settings)
     yield database
     database.dispose()
 
 
 @pytest.fixture(scope="module")
-def processed(demo_db: Database, inbox: Path) -> dict[str, dict]:
-    demo_deps = build_deps(demo_db, Settings(home=Path(demo_db.engine.url.database).parent))
+def processed(demo_db: Database, settings: Settings, inbox: Path) -> dict[str, dict]:
+    demo_deps = build_deps(demo_db, settings)
     with demo_db.session() as session:
         tenant = session.scalars(select(Tenant)).one()
     results = ingest_path(demo_db, tenant=tenant, path=inbox)
@@ -110,4 +115,5 @@ def test_reply_chain_joins_the_first_message_thread(processed) -> None:
     assert originals, "the demo reply chain should answer a message in the inbox"
     original_receive = next(s for s in originals[0]["steps"] if s["step"] == "receive")
     assert receive["detail"]["conversation_id"] == original_receive["detail"]["conversation_id"]
+    assert receive["detail"]["threaded_by"] == "headers"
     assert "wrote:" not in follow_up["message"]["text"]

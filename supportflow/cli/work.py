@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 import typer
@@ -12,12 +11,8 @@ from supportflow.cli.common import JsonOpt, emit_json, workspace
 from supportflow.config import Settings
 from supportflow.errors import InputError
 from supportflow.store.db import Database
-from supportflow.workers.embedded import (
-    build_deps,
-    process_pending,
-    process_with_workers,
-    run_forever,
-)
+from supportflow.workers.embedded import build_deps, process_pending, process_with_workers
+from supportflow.workers.pool import WorkerPool
 
 
 def process(
@@ -49,29 +44,24 @@ def _run(*, limit: int | None, as_json: bool, statuses: tuple[str, ...], workers
     typer.echo(f"Processed {report.total} case(s){': ' + outcomes if outcomes else ''}")
 
 
-def serve_app(settings: Settings, db: Database, *, host: str, port: int) -> None:
-    """Serve the web app with an embedded worker thread until interrupted."""
+def serve_app(settings: Settings, db: Database, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve the web app with the embedded worker pool until interrupted."""
     import uvicorn
 
     from supportflow.web.app import create_app
 
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=run_forever, args=(build_deps(db, settings), stop), name="worker", daemon=True
-    )
-    worker.start()
-    try:
-        uvicorn.run(create_app(settings, db), host=host, port=port, log_level="warning")
-    finally:
-        stop.set()
-        worker.join(timeout=10)
+    pool = WorkerPool(settings, db, size=workers)
+    uvicorn.run(create_app(settings, db, pool), host=host, port=port, log_level="warning")
 
 
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="embedded workers (more than 1: separate processes)")
+    ] = 1,
 ) -> None:
     """Serve the case list and run the embedded worker pool."""
     settings, db = workspace()
-    typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    serve_app(settings, db, host=host, port=port)
+    typer.echo(f"Serving on http://{host}:{port}/ with {workers} worker(s) (Ctrl+C to stop)")
+    serve_app(settings, db, host=host, port=port, workers=workers)

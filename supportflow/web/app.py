@@ -6,7 +6,9 @@ with Jinja2 and no JavaScript.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any
 
@@ -22,6 +24,7 @@ from supportflow.config import Settings
 from supportflow.errors import NotFoundError, SupportflowError
 from supportflow.store.db import Database
 from supportflow.tenants import resolve_tenant
+from supportflow.workers.pool import WorkerPool
 
 _TEMPLATES = Jinja2Templates(directory=str(resources.files("supportflow.web") / "templates"))
 
@@ -36,9 +39,22 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def create_app(settings: Settings, db: Database) -> FastAPI:
-    """Build the app around an open database."""
-    app = FastAPI(title="supportflow", version="0.1.0")
+def create_app(settings: Settings, db: Database, workers: WorkerPool | None = None) -> FastAPI:
+    """Build the app around an open database; `workers` run while the app is up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Started and stopped here, not around uvicorn.run: uvicorn re-raises SIGTERM after
+        # its shutdown, which would skip any cleanup placed after it.
+        if workers is not None:
+            workers.start()
+        try:
+            yield
+        finally:
+            if workers is not None:
+                await asyncio.to_thread(workers.stop)
+
+    app = FastAPI(title="supportflow", version="0.1.0", lifespan=lifespan)
     app.state.db = db
     app.state.settings = settings
 

@@ -12,12 +12,12 @@ import logging
 import multiprocessing
 import os
 import socket
-import threading
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from supportflow.cases.status import WORKABLE
 from supportflow.config import Settings
@@ -76,7 +76,7 @@ async def process_pending_async(
     deps: PipelineDeps,
     *,
     limit: int | None = None,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
     statuses: tuple[str, ...] = WORKABLE,
 ) -> ProcessReport:
     """Claim and run cases in small batches until none is free (or `limit`, or `stop`)."""
@@ -119,7 +119,7 @@ async def _run_claimed(
     workflow: CaseWorkflow,
     claimed: list[int],
     report: ProcessReport,
-    stop: threading.Event | None,
+    stop: StopSignal | None,
 ) -> None:
     """Run each claimed case; cases left over when `stop` is set are released unrun."""
     for case_id in claimed:
@@ -139,7 +139,17 @@ def process_pending(
     return asyncio.run(process_pending_async(deps, limit=limit, statuses=statuses))
 
 
-def run_forever(deps: PipelineDeps, stop: threading.Event) -> None:
+class StopSignal(Protocol):
+    """A threading or multiprocessing Event: how a running worker is asked to stop."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+def run_forever(deps: PipelineDeps, stop: StopSignal) -> None:
     """Poll for work until `stop` is set; errors are logged, never fatal."""
 
     async def loop() -> None:

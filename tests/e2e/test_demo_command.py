@@ -39,11 +39,23 @@ def free_port() -> int:
 
 
 @pytest.mark.timeout(120)
-def test_serve_shows_cases_and_its_worker_drafts_new_mail(demo_home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_shows_cases_and_its_workers_draft_new_mail(
+    demo_home: Path, tmp_path: Path, workers: int
+) -> None:
     port = free_port()
     env = {**os.environ, "SUPPORTFLOW_WORKER_POLL_SECONDS": "0.2"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "supportflow", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "supportflow",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

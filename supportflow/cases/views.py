@@ -5,12 +5,13 @@ Field names here are a contract for scripts; add fields, never rename them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supportflow.cases.review import latest_draft
+from supportflow.drafting.compose import PassageLike
 from supportflow.store.models import (
     AuditEntry,
     Case,
@@ -22,6 +23,24 @@ from supportflow.store.models import (
     RetrievedPassage,
     ReviewDecision,
 )
+
+
+class ScoredPassage(PassageLike, Protocol):
+    @property
+    def score(self) -> float: ...
+
+
+def passage_view(passage: ScoredPassage) -> dict[str, Any]:
+    """A knowledge-base passage (found by search or stored with a case) as JSON."""
+    return {
+        "title": passage.title,
+        "source": passage.source,
+        "section": passage.section,
+        "page_start": passage.page_start,
+        "page_end": passage.page_end,
+        "score": passage.score,
+        "text": passage.text,
+    }
 
 
 def _iso(value: Any) -> str | None:
@@ -109,16 +128,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
         for f in session.scalars(select(ExtractedField).where(ExtractedField.case_id == case.id))
     ]
     detail["passages"] = [
-        {
-            "rank": p.rank,
-            "title": p.title,
-            "source": p.source,
-            "section": p.section,
-            "page_start": p.page_start,
-            "page_end": p.page_end,
-            "score": p.score,
-            "text": p.text,
-        }
+        {"rank": p.rank, **passage_view(p)}
         for p in session.scalars(
             select(RetrievedPassage)
             .where(RetrievedPassage.case_id == case.id)

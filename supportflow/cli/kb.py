@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from supportflow.cases.views import passage_view
 from supportflow.cli.common import JsonOpt, TenantOpt, emit_json, workspace
 from supportflow.errors import DocumentLoadError
 from supportflow.knowledge.index import add_document, list_documents, search
@@ -94,18 +95,7 @@ def search_(
     with db.session() as session:
         owner = resolve_tenant(session, tenant)
         passages = search(session, tenant_id=owner.id, query=query, limit=limit)
-    rows = [
-        {
-            "title": p.title,
-            "source": p.source,
-            "section": p.section,
-            "page_start": p.page_start,
-            "page_end": p.page_end,
-            "score": p.score,
-            "text": p.text,
-        }
-        for p in passages
-    ]
+    rows = [passage_view(p) for p in passages]
     if as_json:
         emit_json(rows)
         return

@@ -51,7 +51,8 @@ def demo(
     if as_json:
         emit_json(summary.as_dict())
     else:
-        typer.echo(summary.describe(host=host, port=port))
+        smtp = f"{settings.smtp_host}:{settings.smtp_port}"
+        typer.echo(summary.describe(host=host, port=port, smtp=smtp))
     if serve:
         from supportflow.cli.work import serve_app
 

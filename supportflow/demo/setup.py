@@ -50,7 +50,7 @@ class DemoSummary:
             "cases": dict(self.outcomes),
         }
 
-    def describe(self, *, host: str, port: int) -> str:
+    def describe(self, *, host: str, port: int, smtp: str) -> str:
         cases = ", ".join(f"{n} {s}" for s, n in sorted(self.outcomes.items()))
         lines = [
             f"Demo data in {self.home}",
@@ -66,6 +66,8 @@ class DemoSummary:
             "  .venv/bin/supportflow review approve ID      # approve as drafted",
             "  .venv/bin/supportflow review edit ID --file reply.txt   # approve an edited reply",
             "  .venv/bin/supportflow review reject ID --reason '...'",
+            f"Approved replies are sent through SMTP at {smtp}; to watch them arrive, run",
+            f"  .venv/bin/python -m aiosmtpd -n -l {smtp}",
             f"Cases and drafts: http://{host}:{port}/",
         ]
         return "\n".join(lines)

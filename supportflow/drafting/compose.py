@@ -22,12 +22,20 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 class PassageLike(Protocol):
-    title: str
-    source: str
-    section: str | None
-    page_start: int | None
-    page_end: int | None
-    text: str
+    """A passage as search finds it or as a case stores it (read-only)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def section(self) -> str | None: ...
+    @property
+    def page_start(self) -> int | None: ...
+    @property
+    def page_end(self) -> int | None: ...
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)

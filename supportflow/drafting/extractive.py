@@ -11,6 +11,7 @@ import re
 # Sentence ends, and every line break: in manuals a line is often a table row or a list
 # item that reads as a statement of its own.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+_LIST_MARKER = re.compile(r"^(?:[-*•]\s+)+")
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 _STOPWORDS = frozenset(
     "the and for you your our with this that have has are was were but not can will from "
@@ -24,7 +25,8 @@ def content_words(text: str) -> set[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    parts = (" ".join(p.split()) for p in _SENTENCE_END.split(text))
+    """Sentences and lines of `text`, whitespace collapsed, list markers removed."""
+    parts = (_LIST_MARKER.sub("", " ".join(p.split())) for p in _SENTENCE_END.split(text))
     return [p for p in parts if len(p) > 2]
 
 

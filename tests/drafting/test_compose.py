@@ -101,3 +101,9 @@ def test_extract_falls_back_to_the_opening_when_nothing_matches() -> None:
     assert best_sentences("First sentence. Second one.", "unrelated words", limit=2) == (
         "First sentence."
     )
+
+
+def test_extract_drops_list_markers() -> None:
+    assert best_sentences(
+        "- Returns take 30 days.\n- Refunds take 5 days.", "returns", limit=1
+    ) == ("Returns take 30 days.")

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     step_max_attempts: int = Field(default=3, description="attempts per pipeline step")
     step_retry_seconds: float = Field(default=0.5, description="base delay between attempts")
     send_max_attempts: int = Field(default=5, description="SMTP attempts before `failed`")
+    embedding_model: Literal["minilm", "e5", "none"] = Field(
+        default="minilm", description="embedding model for vector and hybrid search"
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -92,6 +95,8 @@ class Thresholds(_Strict):
     classify_min_confidence: float = Field(default=0.45, ge=0.0, le=1.0)
     rule_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
     max_passages: int = Field(default=3, ge=0, le=10)
+    # Passages scoring below this are not cited; None: the search mode's default floor.
+    min_passage_score: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class ExtractionPatterns(_Strict):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from supportflow.config import Settings, TenantConfig, load_tenant_config
 from supportflow.errors import ConfigurationError, InputError, NotFoundError
+from supportflow.knowledge.embeddings import Embedder
 from supportflow.store.models import Tenant
 from supportflow.triage.model import TextClassifier, load_examples, train_classifier
 from supportflow.triage.rules import RuleSet
@@ -79,9 +80,10 @@ class TenantResources:
     rules: RuleSet
     classifier: TextClassifier | None
     templates: jinja2.Environment
+    embedder: Embedder | None  # None: research searches by keyword only
 
 
-def load_resources(tenant: Tenant) -> TenantResources:
+def load_resources(tenant: Tenant, embedder: Embedder | None = None) -> TenantResources:
     folder = Path(tenant.config_dir)
     config = load_tenant_config(folder)
     model_path = folder / MODEL_FILE
@@ -100,20 +102,22 @@ def load_resources(tenant: Tenant) -> TenantResources:
         rules=RuleSet.from_rules(config.rules),
         classifier=classifier,
         templates=templates,
+        embedder=embedder,
     )
 
 
 class ResourceCache:
     """Per-process cache of TenantResources, keyed by tenant id."""
 
-    def __init__(self) -> None:
+    def __init__(self, embedder: Embedder | None = None) -> None:
         self._items: dict[int, TenantResources] = {}
         self._lock = Lock()
+        self._embedder = embedder
 
     def get(self, tenant: Tenant) -> TenantResources:
         with self._lock:
             if tenant.id not in self._items:
-                self._items[tenant.id] = load_resources(tenant)
+                self._items[tenant.id] = load_resources(tenant, self._embedder)
             return self._items[tenant.id]
 
     def for_tenant_id(self, session: Session, tenant_id: int) -> TenantResources:

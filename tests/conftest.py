@@ -15,6 +15,7 @@ import pytest
 
 from supportflow.config import Settings
 from supportflow.demo.setup import DemoSummary, add_demo_knowledge, demo_tenant_dir
+from supportflow.knowledge.capabilities import detect_capabilities
 from supportflow.pipeline.deps import PipelineDeps
 from supportflow.store.db import Database
 from supportflow.store.models import Tenant
@@ -44,7 +45,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = open_workspace(settings)
     tenant, _ = init_tenant(db, settings, demo_tenant_dir())
     summary = DemoSummary(home=home)
-    add_demo_knowledge(db, tenant, home / "demo" / "kb", summary)
+    embedder = detect_capabilities(db, settings.embedding_model).embedder
+    add_demo_knowledge(db, tenant, home / "demo" / "kb", summary, embedder)
     assert not summary.document_errors, summary.document_errors
     db.dispose()
     return home

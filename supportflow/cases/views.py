@@ -127,8 +127,9 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
         }
         for f in session.scalars(select(ExtractedField).where(ExtractedField.case_id == case.id))
     ]
+    detail["kb_version"] = case.kb_version_id
     detail["passages"] = [
-        {"rank": p.rank, **passage_view(p)}
+        {"rank": p.rank, "chunk_id": p.chunk_id, "document_id": p.document_id, **passage_view(p)}
         for p in session.scalars(
             select(RetrievedPassage)
             .where(RetrievedPassage.case_id == case.id)

@@ -12,6 +12,7 @@ import typer
 
 from supportflow.cli import kb, mail, review, setup, work
 from supportflow.cli.bench import bench_app
+from supportflow.cli.eval import eval_app
 from supportflow.errors import SupportflowError
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.command("send")(work.send)
 app.command("serve")(work.serve)
 app.add_typer(review.review_app, name="review")
 app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -34,3 +34,56 @@ def pipeline(
     typer.echo(f"case latency p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms")
     for name, stage in result["stages"].items():
         typer.echo(f"  {name:<10} p50 {stage['p50_ms']:>8} ms   p95 {stage['p95_ms']:>8} ms")
+
+
+@bench_app.command("kb")
+def kb(
+    chunks: Annotated[int, typer.Option(min=1, help="synthetic chunks in the index")] = 100_000,
+    queries: Annotated[int, typer.Option(min=1, help="timed searches per mode")] = 200,
+    pdf_dir: Annotated[
+        list[Path] | None, typer.Option(help="also time parsing the PDFs in DIR (repeatable)")
+    ] = None,
+    model: Annotated[
+        Literal["minilm", "e5", "none"], typer.Option(help="embedding model (none: keyword only)")
+    ] = "minilm",
+    embed_all: Annotated[
+        bool, typer.Option("--embed-all", help="embed every chunk (slow) instead of a sample")
+    ] = False,
+    embed_sample: Annotated[
+        int, typer.Option(min=1, help="chunks embedded to measure the model")
+    ] = 512,
+    as_json: JsonOpt = False,
+) -> None:
+    """PDF pages/s, embedding chunks/s, indexing chunks/s and search p50/p95 per mode."""
+    from supportflow.eval.kb_bench import bench_kb
+
+    result = bench_kb(
+        chunks,
+        queries=queries,
+        pdf_dirs=pdf_dir or (),
+        model=model,
+        embed_all=embed_all,
+        embed_sample=embed_sample,
+    )
+    if as_json:
+        emit_json(result)
+        return
+    for source, pdfs in result["pdf_parsing"].items():
+        typer.echo(
+            f"PDF parsing ({source}): {pdfs['pages']} pages, {pdfs['pages_per_second']} pages/s"
+        )
+    if "embedding" in result:
+        typer.echo(
+            f"embedding: {result['embedding']['chunks_per_second']} chunks/s "
+            f"({result['embedding_model']})"
+        )
+    else:
+        typer.echo(f"vector search unavailable: {result['vector_unavailable']}")
+    for name, index in result["indexing"].items():
+        typer.echo(f"indexing ({name}): {index['chunks_per_second']} chunks/s")
+    typer.echo(
+        f"search at {result['chunks']} chunks (keyword queries match "
+        f"{result['keyword_match_share']:.0%} of them):"
+    )
+    for mode, figures in result["search"].items():
+        typer.echo(f"  {mode:<8} p50 {figures['p50_ms']:>8} ms   p95 {figures['p95_ms']:>8} ms")

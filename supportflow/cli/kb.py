@@ -1,4 +1,4 @@
-"""`supportflow kb add|list|search`: the tenant's knowledge base."""
+"""`supportflow kb add|list|remove|sync|search`: the tenant's knowledge base."""
 
 from __future__ import annotations
 
@@ -9,53 +9,92 @@ import typer
 
 from supportflow.cases.views import passage_view
 from supportflow.cli.common import JsonOpt, TenantOpt, emit_json, workspace
-from supportflow.errors import DocumentLoadError
-from supportflow.knowledge.index import add_document, list_documents, search
+from supportflow.knowledge.capabilities import SearchCapabilities, SearchMode, detect_capabilities
+from supportflow.knowledge.index import list_documents, search
+from supportflow.knowledge.library import LibraryReport, add_files, remove_document, sync_folder
 from supportflow.tenants import resolve_tenant
 
-kb_app = typer.Typer(help="Manage the knowledge base.", no_args_is_help=True)
+kb_app = typer.Typer(help="Manage and search the knowledge base.", no_args_is_help=True)
+CategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option("--category", "--tag", help="category tag searched first for it (repeatable)"),
+]
+
+
+def _note(capabilities: SearchCapabilities) -> None:
+    if capabilities.keyword_only_reason:
+        typer.echo(f"Note: keyword search only ({capabilities.keyword_only_reason})", err=True)
+
+
+def _report(report: LibraryReport, as_json: bool) -> None:
+    if as_json:
+        emit_json({"version": report.version, "changes": [c.as_dict() for c in report.changes]})
+    else:
+        for change in report.changes:
+            typer.echo(f"{change.status:>9}  {change.file}  {change.error or ''}".rstrip())
+        if report.version is not None:
+            typer.echo(f"Knowledge base version {report.version}")
+    if report.has_errors:
+        raise typer.Exit(1)
 
 
 @kb_app.command("add")
 def add(
     paths: Annotated[list[Path], typer.Argument(help="documents (pdf, md, html, txt) or folders")],
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="category tag (repeatable)")
-    ] = None,
+    category: CategoryOpt = None,
     tenant: TenantOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add or update documents; unchanged ones cost nothing, broken ones are reported."""
+    """Add or update documents; unchanged ones cost nothing, broken ones are named."""
+    settings, db = workspace()
+    capabilities = detect_capabilities(db, settings.embedding_model)
+    _note(capabilities)
+    with db.session() as session:
+        owner = resolve_tenant(session, tenant)
+    _report(
+        add_files(
+            db, tenant_id=owner.id, paths=paths, tags=category or (), embedder=capabilities.embedder
+        ),
+        as_json,
+    )
+
+
+@kb_app.command("sync")
+def sync(
+    folder: Annotated[Path, typer.Argument(help="the folder the knowledge base mirrors")],
+    category: CategoryOpt = None,
+    tenant: TenantOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-ingest what changed in FOLDER and remove documents that disappeared from it."""
+    settings, db = workspace()
+    capabilities = detect_capabilities(db, settings.embedding_model)
+    _note(capabilities)
+    with db.session() as session:
+        owner = resolve_tenant(session, tenant)
+    _report(
+        sync_folder(
+            db,
+            tenant_id=owner.id,
+            folder=folder,
+            tags=category or (),
+            embedder=capabilities.embedder,
+        ),
+        as_json,
+    )
+
+
+@kb_app.command("remove")
+def remove(
+    document_id: Annotated[int, typer.Argument(help="the document's id (see `kb list`)")],
+    tenant: TenantOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a document and its passages."""
     _, db = workspace()
-    results: list[dict[str, object]] = []
-    for path in _expand(paths):
-        with db.session() as session:
-            owner = resolve_tenant(session, tenant)
-            try:
-                added = add_document(session, tenant_id=owner.id, path=path, tags=tag or ())
-                results.append(
-                    {
-                        "file": str(path),
-                        "status": added.status,
-                        "document_id": added.document_id,
-                        "chunks": added.chunk_count,
-                    }
-                )
-            except DocumentLoadError as exc:
-                results.append({"file": str(path), "status": "error", "error": str(exc)})
-    if as_json:
-        emit_json(results)
-    for row in [] if as_json else results:
-        typer.echo(f"{row['status']:>9}  {row['file']}  {row.get('error') or ''}".rstrip())
-    if any(r["status"] == "error" for r in results):
-        raise typer.Exit(1)
-
-
-def _expand(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
-    return files
+    with db.session() as session:
+        owner = resolve_tenant(session, tenant)
+    _report(remove_document(db, tenant_id=owner.id, document_id=document_id), as_json)
 
 
 @kb_app.command("list")
@@ -86,15 +125,31 @@ def list_(tenant: TenantOpt = None, as_json: JsonOpt = False) -> None:
 @kb_app.command("search")
 def search_(
     query: Annotated[str, typer.Argument(help="what to look for")],
-    limit: Annotated[int, typer.Option(help="how many passages")] = 5,
+    k: Annotated[int, typer.Option("--k", "--limit", min=1, help="how many passages")] = 5,
+    mode: Annotated[
+        SearchMode | None, typer.Option(help="keyword, vector or hybrid (default: the best)")
+    ] = None,
+    category: CategoryOpt = None,
     tenant: TenantOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the knowledge base as the research step does."""
-    _, db = workspace()
+    settings, db = workspace()
+    capabilities = detect_capabilities(db, settings.embedding_model)
+    chosen = mode or capabilities.best_mode
+    if chosen != "keyword":
+        _note(capabilities)
     with db.session() as session:
         owner = resolve_tenant(session, tenant)
-        passages = search(session, tenant_id=owner.id, query=query, limit=limit)
+        passages = search(
+            session,
+            tenant_id=owner.id,
+            query=query,
+            limit=k,
+            tags=category,
+            mode=chosen,
+            embedder=capabilities.embedder,
+        )
     rows = [passage_view(p) for p in passages]
     if as_json:
         emit_json(rows)

@@ -18,8 +18,9 @@ import yaml
 from supportflow.cases.intake import IntakeResult, ingest_path
 from supportflow.cases.views import status_counts
 from supportflow.config import Settings
-from supportflow.errors import DocumentLoadError
-from supportflow.knowledge.index import add_document
+from supportflow.knowledge.capabilities import detect_capabilities
+from supportflow.knowledge.embeddings import Embedder
+from supportflow.knowledge.library import DocumentSpec, add_documents
 from supportflow.store.db import Database
 from supportflow.store.models import Tenant
 from supportflow.workers.embedded import build_deps, process_pending
@@ -39,6 +40,7 @@ class DemoSummary:
     intake: Counter[str] = field(default_factory=Counter)
     intake_errors: list[str] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
+    search_note: str | None = None  # why search is keyword-only, if it is
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class DemoSummary:
             "intake": dict(self.intake),
             "intake_errors": self.intake_errors,
             "cases": dict(self.outcomes),
+            "search": "keyword only: " + self.search_note if self.search_note else "hybrid",
         }
 
     def describe(self, *, host: str, port: int, smtp: str) -> str:
@@ -56,6 +59,7 @@ class DemoSummary:
             f"Demo data in {self.home}",
             f"Knowledge base: {sum(self.documents.values())} documents "
             f"({', '.join(f'{n} {s}' for s, n in sorted(self.documents.items()))})",
+            f"Search: {f'keyword only ({self.search_note})' if self.search_note else 'hybrid'}",
             f"Inbox: {', '.join(f'{n} {s}' for s, n in sorted(self.intake.items()))}",
             *(f"  ingest error: {e}" for e in self.intake_errors),
             f"Cases: {cases}",
@@ -73,25 +77,27 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-def add_demo_knowledge(db: Database, tenant: Tenant, folder: Path, summary: DemoSummary) -> None:
+def add_demo_knowledge(
+    db: Database,
+    tenant: Tenant,
+    folder: Path,
+    summary: DemoSummary,
+    embedder: Embedder | None = None,
+) -> None:
     """Write the demo knowledge base to `folder` and add every document it lists."""
     from supportflow.demo.inbox import write_demo_kb
 
     write_demo_kb(folder)
     manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
-    for item in manifest:
-        with db.session() as session:
-            try:
-                result = add_document(
-                    session,
-                    tenant_id=tenant.id,
-                    path=folder / item["file"],
-                    title=item.get("title"),
-                    tags=item.get("tags", []),
-                )
-                summary.documents[result.status] += 1
-            except DocumentLoadError as exc:
-                summary.document_errors.append(str(exc))
+    specs = [
+        DocumentSpec(folder / item["file"], item.get("title"), tuple(item.get("tags", [])))
+        for item in manifest
+    ]
+    report = add_documents(db, tenant_id=tenant.id, specs=specs, embedder=embedder, actor="demo")
+    for change in report.changes:
+        summary.documents[change.status] += 1
+        if change.error:
+            summary.document_errors.append(change.error)
 
 
 def ingest_demo_inbox(db: Database, tenant: Tenant, folder: Path, summary: DemoSummary) -> None:
@@ -110,7 +116,9 @@ def run_demo(db: Database, settings: Settings) -> DemoSummary:
     """Set up the demo tenant in the data folder and process its inbox."""
     tenant, _ = init_tenant(db, settings, demo_tenant_dir())
     summary = DemoSummary(home=settings.home.resolve())
-    add_demo_knowledge(db, tenant, settings.home / "demo" / "kb", summary)
+    capabilities = detect_capabilities(db, settings.embedding_model)
+    summary.search_note = capabilities.keyword_only_reason
+    add_demo_knowledge(db, tenant, settings.home / "demo" / "kb", summary, capabilities.embedder)
     ingest_demo_inbox(db, tenant, settings.home / "demo" / "inbox", summary)
     process_pending(build_deps(db, settings))
     with db.session() as session:

@@ -1,28 +1,36 @@
 """What retrieval returns, and the seam every search index over the knowledge base plugs into.
 
-The chunks in `kb_chunks` are the truth; an index (keyword now, vectors later) is kept in step
-with them inside the same transaction and answers a query with `Passage`s. Hybrid search will
-fuse the lists of several indexes by `chunk_id`.
+The chunks in `kb_chunks` are the truth; an index (keyword, vector) is kept in step with them
+inside the same transaction and answers a query with `Passage`s. Hybrid search fuses the lists
+of both indexes by `chunk_id` (see `fusion.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session
 
 from supportflow.store.models import KbChunk
+
+SearchMode = Literal["keyword", "vector", "hybrid"]
 
 
 @dataclass(frozen=True)
 class Passage:
     """A retrieved chunk with what a citation needs.
 
-    `score` is in [0, 1), higher is better: the keyword index maps BM25 through x / (1 + x)
-    (x = -bm25), so it does not depend on the other results and a weak best match stays weak.
-    `bm25` is FTS5's raw value (lower, i.e. more negative, is better).
+    `score` is in [0, 1], higher is better, and absolute: it does not depend on the other
+    results, so a weak best match stays weak and a relevance floor applies (`relevance.py`).
+    Keyword search: BM25 mapped through x / (1 + x) (x = -bm25). Vector search: the cosine
+    similarity of query and passage (negative clipped to 0). Hybrid search: alpha times the
+    vector score plus (1 - alpha) times the keyword score; its list is ordered by the fusion
+    (`fusion.py`), which can differ slightly from the order of `score`.
+    `keyword_score` and `vector_score` are the two parts (None: not measured in this mode);
+    `bm25` is FTS5's raw value (lower, i.e. more negative, is better; None: no term matched
+    or not measured).
     """
 
     chunk_id: int
@@ -34,7 +42,9 @@ class Passage:
     page_end: int | None
     text: str
     score: float
-    bm25: float
+    bm25: float | None = None
+    keyword_score: float | None = None
+    vector_score: float | None = None
 
 
 class PassageIndex(Protocol):

@@ -24,6 +24,7 @@ from supportflow.config import Settings
 from supportflow.errors import NotFoundError, SupportflowError
 from supportflow.store.db import Database
 from supportflow.tenants import resolve_tenant
+from supportflow.web.knowledge import knowledge_router
 from supportflow.workers.pool import WorkerPool
 
 _TEMPLATES = Jinja2Templates(directory=str(resources.files("supportflow.web") / "templates"))
@@ -113,5 +114,7 @@ def create_app(settings: Settings, db: Database, workers: WorkerPool | None = No
     @app.get("/api/v1/cases/{case_id}")
     def api_case(case_id: int, session: SessionDep) -> dict[str, Any]:
         return case_detail(session, get_case(session, case_id))
+
+    app.include_router(knowledge_router(settings, db))
 
     return app

@@ -21,11 +21,13 @@ from typing import Protocol
 
 from supportflow.cases.status import WORKABLE
 from supportflow.config import Settings
+from supportflow.knowledge.capabilities import detect_capabilities
 from supportflow.mail.smtp import SmtpConfig, SmtpTransport
 from supportflow.pipeline.deps import PipelineDeps
 from supportflow.pipeline.runner import run_case
 from supportflow.pipeline.workflow import CaseWorkflow
 from supportflow.store.db import Database
+from supportflow.tenants import ResourceCache
 from supportflow.workers.leases import claim_cases, release_case
 
 log = logging.getLogger(__name__)
@@ -52,11 +54,16 @@ def smtp_transport_factory(settings: Settings) -> SmtpTransport:
 
 
 def build_deps(db: Database, settings: Settings) -> PipelineDeps:
+    """Everything a worker needs; the embedding model is loaded here, once per worker."""
+    capabilities = detect_capabilities(db, settings.embedding_model)
+    if capabilities.keyword_only_reason:
+        log.warning("research searches by keyword only: %s", capabilities.keyword_only_reason)
     return PipelineDeps(
         db=db,
         settings=settings,
         transport_factory=lambda: smtp_transport_factory(settings),
         worker_id=new_worker_id(),
+        resources=ResourceCache(capabilities.embedder),
     )
 
 

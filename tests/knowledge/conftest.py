@@ -1,15 +1,17 @@
-"""Fixtures for the knowledge base: small PDFs written with fpdf2, and a migrated SQLite file."""
+"""Fixtures for the knowledge base: small PDFs written with fpdf2, a migrated SQLite file, and
+the real MiniLM embedding model (with a counting wrapper)."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
+from supportflow.knowledge.embeddings import Embedder, Vectors, load_embedder
 from supportflow.store.db import Database, open_database
 from supportflow.store.models import Tenant
 
@@ -109,3 +111,33 @@ def session(kb_database: Database) -> Iterator[Session]:
                                config_dir=f"/tenants/{slug}"))  # fmt: skip
         session.flush()
         yield session
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Embedder:
+    """The real all-MiniLM-L6-v2 int8 model (about 0.3 s to load, once per process)."""
+    return load_embedder("minilm")
+
+
+class CountingEmbedder:
+    """The real model behind a counter of the texts it was asked to embed."""
+
+    def __init__(self, inner: Embedder, name: str | None = None) -> None:
+        self.inner = inner
+        self.name = name or inner.name
+        self.dimensions = inner.dimensions
+        self.documents_embedded = 0
+        self.queries_embedded = 0
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        self.documents_embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        self.queries_embedded += 1
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture
+def counting(minilm: Embedder) -> CountingEmbedder:
+    return CountingEmbedder(minilm)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from supportflow.cases.intake import accept_raw_email
+from supportflow.config import Settings
 from supportflow.errors import InputError, UpstreamError
 from supportflow.pipeline.classify import classify_case
 from supportflow.pipeline.outcome import run_recorded_step
@@ -17,8 +18,8 @@ from supportflow.pipeline.receive import receive_email
 from supportflow.pipeline.runner import run_case
 from supportflow.pipeline.screen import screen_email
 from supportflow.pipeline.workflow import STAGE_NAMES, CaseWorkflow, step_retry
-from supportflow.store.models import Case, CaseStep, Draft, Tenant
-from supportflow.workers.embedded import process_pending
+from supportflow.store.models import Case, CaseStep, Draft, RetrievedPassage, Tenant
+from supportflow.workers.embedded import build_deps, process_pending
 from supportflow.workers.leases import claim_cases
 
 
@@ -120,3 +121,52 @@ def test_retry_policy_retries_transient_errors_only() -> None:
     assert policy.next(0.0, 1, UpstreamError("smtp down")) is not None
     assert policy.next(0.0, 1, InputError("bad")) is None
     assert policy.next(0.0, 3, locked) is None
+
+
+def test_research_uses_hybrid_search_and_records_the_kb_version(demo_db, demo_deps) -> None:
+    [case_id] = ingest(demo_db, customer_email())
+    process_pending(demo_deps)
+    with demo_db.session() as session:
+        research = session.scalars(
+            select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.step == "research")
+        ).one()
+        case = session.get_one(Case, case_id)
+    assert research.detail["mode"] == "hybrid"
+    assert research.detail["grounded"] is True
+    assert research.detail["kb_version"] == case.kb_version_id is not None
+
+
+def test_without_a_model_research_falls_back_to_keywords(demo_db, demo_home) -> None:
+    deps = build_deps(demo_db, Settings(home=demo_home, embedding_model="none"))
+    [case_id] = ingest(demo_db, customer_email())
+    assert dict(process_pending(deps).outcomes) == {"awaiting_review": 1}
+    with demo_db.session() as session:
+        research = session.scalars(
+            select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.step == "research")
+        ).one()
+    assert research.detail["mode"] == "keyword"
+
+
+def test_passages_under_the_relevance_floor_are_not_cited(
+    demo_db, demo_deps, demo_home: Path
+) -> None:
+    tenant_yaml = demo_home / "tenants" / "brightwave" / "tenant.yaml"
+    text = tenant_yaml.read_text(encoding="utf-8")
+    tenant_yaml.write_text(
+        text.replace("thresholds:\n", "thresholds:\n  min_passage_score: 0.99\n"), encoding="utf-8"
+    )
+    [case_id] = ingest(demo_db, customer_email())
+    process_pending(demo_deps)
+    with demo_db.session() as session:
+        research = session.scalars(
+            select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.step == "research")
+        ).one()
+        passages = session.scalars(
+            select(RetrievedPassage).where(RetrievedPassage.case_id == case_id)
+        ).all()
+        draft = session.scalars(select(Draft).where(Draft.case_id == case_id)).one()
+    assert research.detail["floor"] == 0.99 and research.detail["below_floor"] > 0
+    assert research.detail["grounded"] is False
+    assert research.detail["note"] == "no grounding found"
+    assert passages == [] and draft.citations == []
+    assert "Sources:" not in draft.body_text

@@ -53,3 +53,27 @@ def test_audit_log_refuses_updates_and_deletes(tmp_path, statement: str) -> None
     with pytest.raises(IntegrityError, match="append-only"), db.engine.begin() as connection:
         connection.execute(text(statement))
     db.dispose()
+
+
+def test_upgrading_a_previous_version_keeps_its_data(tmp_path) -> None:
+    from alembic import command
+
+    from supportflow.store.db import _alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    config = _alembic_config(db.engine)
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO tenants (slug, name, support_address, config_dir, created_at) "
+                "VALUES ('acme', 'Acme', 'help@acme.example', '/x', '2026-01-01 00:00:00')"
+            )
+        )
+    db.migrate()
+    assert db.is_current()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT slug FROM tenants")).scalar() == "acme"
+        assert "kb_version_id" in {c["name"] for c in inspect(connection).get_columns("cases")}
+    db.dispose()

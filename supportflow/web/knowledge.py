@@ -1,0 +1,121 @@
+"""REST endpoints for the knowledge base: list, upload, remove and search documents.
+
+Uploads are the file's bytes as the request body (`PUT /api/v1/kb/documents/{name}`), so no
+multipart parser is needed; the file is kept in the tenant's folder and ingested like
+`supportflow kb add`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from sqlalchemy.orm import Session
+
+from supportflow.cases.views import passage_view
+from supportflow.config import Settings
+from supportflow.errors import InputError
+from supportflow.knowledge.capabilities import SearchMode, detect_capabilities
+from supportflow.knowledge.index import list_documents, search
+from supportflow.knowledge.library import add_files, remove_document
+from supportflow.knowledge.loaders import SUPPORTED_EXTENSIONS
+from supportflow.store.db import Database
+from supportflow.tenants import resolve_tenant, tenant_folder
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,150}$")
+MAX_UPLOAD_BYTES = 50_000_000
+
+
+def _checked_name(name: str) -> str:
+    if not _SAFE_NAME.match(name) or ".." in name:
+        raise InputError(f"unsafe document name {name!r}: letters, digits, '.', '_', '-' only")
+    if not any(name.lower().endswith(ext) for ext in SUPPORTED_EXTENSIONS):
+        raise InputError(
+            f"{name}: unsupported type; one of {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
+        )
+    return name
+
+
+def knowledge_router(settings: Settings, db: Database) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
+    capabilities = detect_capabilities(db, settings.embedding_model)
+
+    def tenant_id(session: Session) -> int:
+        return resolve_tenant(session, None).id
+
+    @router.get("/documents")
+    def documents() -> list[dict[str, Any]]:
+        with db.session() as session:
+            return [
+                {
+                    "id": d.id,
+                    "title": d.title,
+                    "source": d.source,
+                    "kind": d.kind,
+                    "tags": d.tags,
+                    "pages": d.page_count,
+                    "chunks": d.chunk_count,
+                }
+                for d in list_documents(session, tenant_id=tenant_id(session))
+            ]
+
+    @router.put("/documents/{name}")
+    def upload(
+        name: str,
+        content: Annotated[bytes, Body(media_type="application/octet-stream")],
+        category: Annotated[list[str] | None, Query()] = None,
+    ) -> dict[str, Any]:
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise InputError(f"{name}: over the {MAX_UPLOAD_BYTES} byte upload limit")
+        with db.session() as session:
+            tenant = resolve_tenant(session, None)
+        folder = tenant_folder(settings, tenant.slug) / "kb"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / _checked_name(name)
+        path.write_bytes(content)
+        report = add_files(
+            db,
+            tenant_id=tenant.id,
+            paths=[path],
+            tags=category or (),
+            embedder=capabilities.embedder,
+            actor="api",
+        )
+        if report.has_errors:
+            path.unlink(missing_ok=True)
+            raise InputError(report.changes[0].error or f"{name}: could not be loaded")
+        return {"version": report.version, "changes": [c.as_dict() for c in report.changes]}
+
+    @router.delete("/documents/{document_id}")
+    def remove(document_id: int) -> dict[str, Any]:
+        with db.session() as session:
+            owner = tenant_id(session)
+        report = remove_document(db, tenant_id=owner, document_id=document_id, actor="api")
+        return {"version": report.version, "changes": [c.as_dict() for c in report.changes]}
+
+    @router.get("/search")
+    def search_kb(
+        q: Annotated[str, Query(min_length=1)],
+        k: Annotated[int, Query(ge=1, le=50)] = 5,
+        mode: Annotated[SearchMode | None, Query()] = None,
+        category: Annotated[list[str] | None, Query()] = None,
+    ) -> dict[str, Any]:
+        chosen = mode or capabilities.best_mode
+        with db.session() as session:
+            passages = search(
+                session,
+                tenant_id=tenant_id(session),
+                query=q,
+                limit=k,
+                tags=category,
+                mode=chosen,
+                embedder=capabilities.embedder,
+            )
+        return {
+            "mode": chosen,
+            "note": capabilities.keyword_only_reason,
+            "passages": [passage_view(p) for p in passages],
+        }
+
+    return router

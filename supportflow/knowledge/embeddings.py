@@ -33,6 +33,13 @@ EMBEDDING_MODELS = ("minilm", "e5")
 BATCH_SIZE = 32
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's limit in sentence-transformers; longer text is cut
 MINILM_THREADS = 2
+_session_threads = {"intra_op": MINILM_THREADS}
+
+
+def set_embedding_threads(threads: int) -> None:
+    """Threads each model session of this process uses; call before the first load. Worker
+    processes that share the cores take fewer each, or they slow one another down."""
+    _session_threads["intra_op"] = max(1, threads)
 
 
 class Embedder(Protocol):
@@ -187,7 +194,7 @@ def _minilm_tokenizer(path: Path) -> Tokenizer:
 def _onnx_session(path: Path) -> Any:
     ort = _import("onnxruntime", "pip install onnxruntime==1.31.1")
     options = ort.SessionOptions()
-    options.intra_op_num_threads = MINILM_THREADS
+    options.intra_op_num_threads = _session_threads["intra_op"]
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     try:

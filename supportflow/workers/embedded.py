@@ -22,6 +22,7 @@ from typing import Protocol
 from supportflow.cases.status import WORKABLE
 from supportflow.config import Settings
 from supportflow.knowledge.capabilities import detect_capabilities
+from supportflow.knowledge.embeddings import set_embedding_threads
 from supportflow.mail.smtp import SmtpConfig, SmtpTransport
 from supportflow.pipeline.deps import PipelineDeps
 from supportflow.pipeline.runner import run_case
@@ -172,7 +173,13 @@ def run_forever(deps: PipelineDeps, stop: StopSignal) -> None:
     asyncio.run(loop())
 
 
-def _process_in_child(settings: Settings, statuses: tuple[str, ...]) -> ProcessReport:
+def threads_per_worker(workers: int) -> int:
+    """Embedding threads for each of `workers` processes sharing this machine's cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def _process_in_child(settings: Settings, statuses: tuple[str, ...], threads: int) -> ProcessReport:
+    set_embedding_threads(threads)
     db = Database(settings.resolved_database_url)
     try:
         return process_pending(build_deps(db, settings), statuses=statuses)
@@ -186,7 +193,10 @@ def process_with_workers(
     """Drain the queue with `workers` processes sharing the database; merged report."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_process_in_child, settings, statuses) for _ in range(workers)]
+        futures = [
+            pool.submit(_process_in_child, settings, statuses, threads_per_worker(workers))
+            for _ in range(workers)
+        ]
         reports = [future.result() for future in futures]
     merged = ProcessReport()
     for report in reports:

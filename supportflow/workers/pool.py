@@ -12,8 +12,9 @@ import threading
 from multiprocessing.process import BaseProcess
 
 from supportflow.config import Settings
+from supportflow.knowledge.embeddings import set_embedding_threads
 from supportflow.store.db import Database
-from supportflow.workers.embedded import StopSignal, build_deps, run_forever
+from supportflow.workers.embedded import StopSignal, build_deps, run_forever, threads_per_worker
 
 PARENT_CHECK_SECONDS = 1.0
 
@@ -25,7 +26,8 @@ def _stop_when_orphaned(parent_pid: int, stop: StopSignal) -> None:
             stop.set()
 
 
-def _worker_process(settings: Settings, stop: StopSignal, parent_pid: int) -> None:
+def _worker_process(settings: Settings, stop: StopSignal, parent_pid: int, threads: int) -> None:
+    set_embedding_threads(threads)
     threading.Thread(target=_stop_when_orphaned, args=(parent_pid, stop), daemon=True).start()
     db = Database(settings.resolved_database_url)
     try:
@@ -61,7 +63,7 @@ class WorkerPool:
             process = self._context.Process(
                 target=_worker_process,
                 name=f"worker-{index}",
-                args=(self._settings, self._stop, os.getpid()),
+                args=(self._settings, self._stop, os.getpid(), threads_per_worker(self._size)),
                 daemon=True,
             )
             self._processes.append(process)

@@ -11,7 +11,15 @@ from supportflow.cases.views import passage_view
 from supportflow.cli.common import JsonOpt, TenantOpt, emit_json, workspace
 from supportflow.knowledge.capabilities import SearchCapabilities, SearchMode, detect_capabilities
 from supportflow.knowledge.index import list_documents, search
-from supportflow.knowledge.library import LibraryReport, add_files, remove_document, sync_folder
+from supportflow.knowledge.library import (
+    LibraryReport,
+    add_files,
+    document_view,
+    remove_document,
+    sync_folder,
+)
+from supportflow.store.db import Database
+from supportflow.store.models import Tenant
 from supportflow.tenants import resolve_tenant
 
 kb_app = typer.Typer(help="Manage and search the knowledge base.", no_args_is_help=True)
@@ -38,6 +46,15 @@ def _report(report: LibraryReport, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def _open_for_writing(tenant: str | None) -> tuple[Database, SearchCapabilities, Tenant]:
+    """The workspace, what search can do (said on stderr when keyword-only), the tenant."""
+    settings, db = workspace()
+    capabilities = detect_capabilities(db, settings.embedding_model)
+    _note(capabilities)
+    with db.session() as session:
+        return db, capabilities, resolve_tenant(session, tenant)
+
+
 @kb_app.command("add")
 def add(
     paths: Annotated[list[Path], typer.Argument(help="documents (pdf, md, html, txt) or folders")],
@@ -46,11 +63,7 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add or update documents; unchanged ones cost nothing, broken ones are named."""
-    settings, db = workspace()
-    capabilities = detect_capabilities(db, settings.embedding_model)
-    _note(capabilities)
-    with db.session() as session:
-        owner = resolve_tenant(session, tenant)
+    db, capabilities, owner = _open_for_writing(tenant)
     _report(
         add_files(
             db, tenant_id=owner.id, paths=paths, tags=category or (), embedder=capabilities.embedder
@@ -67,11 +80,7 @@ def sync(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-ingest what changed in FOLDER and remove documents that disappeared from it."""
-    settings, db = workspace()
-    capabilities = detect_capabilities(db, settings.embedding_model)
-    _note(capabilities)
-    with db.session() as session:
-        owner = resolve_tenant(session, tenant)
+    db, capabilities, owner = _open_for_writing(tenant)
     _report(
         sync_folder(
             db,
@@ -103,18 +112,7 @@ def list_(tenant: TenantOpt = None, as_json: JsonOpt = False) -> None:
     _, db = workspace()
     with db.session() as session:
         owner = resolve_tenant(session, tenant)
-        rows = [
-            {
-                "id": d.id,
-                "title": d.title,
-                "source": d.source,
-                "kind": d.kind,
-                "tags": d.tags,
-                "pages": d.page_count,
-                "chunks": d.chunk_count,
-            }
-            for d in list_documents(session, tenant_id=owner.id)
-        ]
+        rows = [document_view(d) for d in list_documents(session, tenant_id=owner.id)]
     if as_json:
         emit_json(rows)
         return

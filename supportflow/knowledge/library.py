@@ -191,3 +191,16 @@ def _record_version(
 def current_version(session: Session, tenant_id: int) -> int | None:
     """The tenant's newest knowledge-base version, None before the first document."""
     return session.scalar(select(func.max(KbVersion.id)).where(KbVersion.tenant_id == tenant_id))
+
+
+def document_view(document: KbDocument) -> dict[str, Any]:
+    """A knowledge-base document as the CLI and the API print it."""
+    return {
+        "id": document.id,
+        "title": document.title,
+        "source": document.source,
+        "kind": document.kind,
+        "tags": document.tags,
+        "pages": document.page_count,
+        "chunks": document.chunk_count,
+    }

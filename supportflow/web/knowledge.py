@@ -18,7 +18,7 @@ from supportflow.config import Settings
 from supportflow.errors import InputError
 from supportflow.knowledge.capabilities import SearchMode, detect_capabilities
 from supportflow.knowledge.index import list_documents, search
-from supportflow.knowledge.library import add_files, remove_document
+from supportflow.knowledge.library import add_files, document_view, remove_document
 from supportflow.knowledge.loaders import SUPPORTED_EXTENSIONS
 from supportflow.store.db import Database
 from supportflow.tenants import resolve_tenant, tenant_folder
@@ -47,18 +47,7 @@ def knowledge_router(settings: Settings, db: Database) -> APIRouter:
     @router.get("/documents")
     def documents() -> list[dict[str, Any]]:
         with db.session() as session:
-            return [
-                {
-                    "id": d.id,
-                    "title": d.title,
-                    "source": d.source,
-                    "kind": d.kind,
-                    "tags": d.tags,
-                    "pages": d.page_count,
-                    "chunks": d.chunk_count,
-                }
-                for d in list_documents(session, tenant_id=tenant_id(session))
-            ]
+            return [document_view(d) for d in list_documents(session, tenant_id=tenant_id(session))]
 
     @router.put("/documents/{name}")
     def upload(

@@ -60,3 +60,36 @@ async def test_health_endpoints(client) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_kb_documents_upload_search_and_remove(client) -> None:
+    article = b"# Teak care\n\nOil the teak patio table twice a year with linseed oil.\n"
+    async with client:
+        uploaded = await client.put(
+            "/api/v1/kb/documents/teak-care.md?category=product_info", content=article
+        )
+        listed = (await client.get("/api/v1/kb/documents")).json()
+        found = (
+            await client.get(
+                "/api/v1/kb/search", params={"q": "how often should I oil teak", "k": 3}
+            )
+        ).json()
+        document_id = uploaded.json()["changes"][0]["document_id"]
+        removed = await client.delete(f"/api/v1/kb/documents/{document_id}")
+        after = (await client.get("/api/v1/kb/documents")).json()
+        unsafe = await client.put("/api/v1/kb/documents/..%2Fescape.md", content=article)
+    assert uploaded.status_code == 200 and uploaded.json()["changes"][0]["status"] == "added"
+    assert any(d["title"] == "Teak care" for d in listed)
+    assert found["mode"] == "hybrid" and found["passages"][0]["title"] == "Teak care"
+    assert removed.json()["changes"][0]["status"] == "removed"
+    assert not any(d["title"] == "Teak care" for d in after)
+    assert unsafe.status_code in (400, 404)
+
+
+@pytest.mark.anyio
+async def test_kb_upload_of_a_broken_pdf_is_a_clear_error(client) -> None:
+    async with client:
+        response = await client.put("/api/v1/kb/documents/broken.pdf", content=b"%PDF-1.7 junk")
+    assert response.status_code == 400
+    assert "broken.pdf" in response.json()["error"]["message"]

@@ -16,7 +16,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from supportflow.errors import ConfigurationError
-from supportflow.knowledge.passages import Passage
+from supportflow.knowledge.passages import Passage, passage_from_row
 from supportflow.knowledge.query import fts_match_expression, keyword_terms
 from supportflow.store.models import KbChunk
 
@@ -108,19 +108,7 @@ def keyword_score(bm25: float) -> float:
 
 def _passage(row: Row[Any]) -> Passage:
     score = keyword_score(row.rank)
-    return Passage(
-        chunk_id=row.id,
-        document_id=row.document_id,
-        title=row.title,
-        source=row.source,
-        section=row.section,
-        page_start=row.page_start,
-        page_end=row.page_end,
-        text=row.text,
-        score=score,
-        bm25=row.rank,
-        keyword_score=score,
-    )
+    return passage_from_row(row, score=score, bm25=row.rank, keyword_score=score)
 
 
 def _require_sqlite(session: Session) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from supportflow.store.models import KbChunk
@@ -45,6 +46,32 @@ class Passage:
     bm25: float | None = None
     keyword_score: float | None = None
     vector_score: float | None = None
+
+
+def passage_from_row(
+    row: Row[Any],
+    *,
+    score: float,
+    bm25: float | None = None,
+    keyword_score: float | None = None,
+    vector_score: float | None = None,
+) -> Passage:
+    """A Passage from a search query's row (id, document_id, title, source, section,
+    page_start, page_end, text) and the index's scores."""
+    return Passage(
+        chunk_id=row.id,
+        document_id=row.document_id,
+        title=row.title,
+        source=row.source,
+        section=row.section,
+        page_start=row.page_start,
+        page_end=row.page_end,
+        text=row.text,
+        score=score,
+        bm25=bm25,
+        keyword_score=keyword_score,
+        vector_score=vector_score,
+    )
 
 
 class PassageIndex(Protocol):

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from supportflow.errors import ConfigurationError
 from supportflow.knowledge.embeddings import Embedder, Vectors
-from supportflow.knowledge.passages import Passage
+from supportflow.knowledge.passages import Passage, passage_from_row
 from supportflow.store.db import choose_sqlite_driver
 from supportflow.store.models import KbChunk, KbEmbedding
 
@@ -295,15 +295,4 @@ def _check_dimensions(table: str, dimensions: int) -> None:
 
 def _passage(row: Row[Any]) -> Passage:
     score = similarity(row.distance)
-    return Passage(
-        chunk_id=row.id,
-        document_id=row.document_id,
-        title=row.title,
-        source=row.source,
-        section=row.section,
-        page_start=row.page_start,
-        page_end=row.page_end,
-        text=row.text,
-        score=score,
-        vector_score=score,
-    )
+    return passage_from_row(row, score=score, vector_score=score)

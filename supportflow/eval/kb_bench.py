@@ -34,6 +34,7 @@ from sqlalchemy import text
 
 from supportflow.errors import DocumentLoadError
 from supportflow.eval.ranking import latency_percentile
+from supportflow.eval.retrieval import scratch_tenant
 from supportflow.eval.synthetic_text import SyntheticText
 from supportflow.knowledge.capabilities import SearchMode, detect_capabilities
 from supportflow.knowledge.embeddings import Embedder, Vectors, normalise
@@ -43,7 +44,7 @@ from supportflow.knowledge.loaders import load_document
 from supportflow.knowledge.query import fts_match_expression, keyword_terms
 from supportflow.knowledge.vector_index import VectorIndex
 from supportflow.store.db import Database
-from supportflow.store.models import KbChunk, KbDocument, Tenant
+from supportflow.store.models import KbChunk, KbDocument
 
 CHUNKS_PER_DOCUMENT = 50
 EMBED_SAMPLE = 512  # chunks embedded for the embedding figure (and the vector pool)
@@ -92,7 +93,7 @@ def bench_kb(
                 if not embed_all:
                     writer = PooledEmbedder(embedder, pool, seed)
                 result["stored_vectors"] = "embedded" if embed_all else "sample reused"
-            tenant_id = _tenant(db, scratch)
+            tenant_id = scratch_tenant(db, slug="bench", name="Benchmark", folder=scratch)
             result["indexing"] = index_synthetic_chunks(db, tenant_id, texts, topics, writer)
             questions = [texts.question(topics[i * 7919 % len(topics)]) for i in range(queries)]
             result["keyword_match_share"] = keyword_match_share(db, questions[:MATCH_SAMPLE])
@@ -272,19 +273,6 @@ def _chunk(document: KbDocument, ordinal: int, body: str) -> KbChunk:
         section=f"Section {ordinal // 5 + 1}",
         content_hash=hashlib.sha256(body.encode()).hexdigest(),
     )
-
-
-def _tenant(db: Database, scratch: str) -> int:
-    with db.session() as session:
-        tenant = Tenant(
-            slug="bench",
-            name="Benchmark",
-            support_address="bench@example.invalid",
-            config_dir=scratch,
-        )
-        session.add(tenant)
-        session.flush()
-        return tenant.id
 
 
 def _rate(count: int, seconds: float) -> float | None:

@@ -203,19 +203,21 @@ def sweep_hybrid(
     return {"settings": rows, "best": best, "n": len(items), "meta": meta}
 
 
-def _new_store(
-    db: Database, scratch: str, files: list[str], capabilities: SearchCapabilities
-) -> EvalStore:
+def scratch_tenant(db: Database, *, slug: str, name: str, folder: str) -> int:
+    """A throwaway tenant for an evaluation or benchmark store; returns its id."""
     with db.session() as session:
         tenant = Tenant(
-            slug="eval",
-            name="Retrieval evaluation",
-            support_address="eval@example.invalid",
-            config_dir=scratch,
+            slug=slug, name=name, support_address=f"{slug}@example.invalid", config_dir=folder
         )
         session.add(tenant)
         session.flush()
-        tenant_id = tenant.id
+        return tenant.id
+
+
+def _new_store(
+    db: Database, scratch: str, files: list[str], capabilities: SearchCapabilities
+) -> EvalStore:
+    tenant_id = scratch_tenant(db, slug="eval", name="Retrieval evaluation", folder=scratch)
     return EvalStore(
         db=db,
         tenant_id=tenant_id,

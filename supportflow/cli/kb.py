@@ -1,4 +1,4 @@
-"""`supportflow kb add|list|remove|sync|search`: the tenant's knowledge base."""
+"""`supportflow kb add|list|remove|sync|search|prune`: the tenant's knowledge base."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from supportflow.cases.views import passage_view
 from supportflow.cli.common import JsonOpt, TenantOpt, emit_json, workspace
 from supportflow.knowledge.capabilities import SearchCapabilities, SearchMode, detect_capabilities
+from supportflow.knowledge.embedding_cache import prune_embedding_cache
 from supportflow.knowledge.index import list_documents, search
 from supportflow.knowledge.library import (
     LibraryReport,
@@ -57,7 +58,9 @@ def _open_for_writing(tenant: str | None) -> tuple[Database, SearchCapabilities,
 
 @kb_app.command("add")
 def add(
-    paths: Annotated[list[Path], typer.Argument(help="documents (pdf, md, html, txt) or folders")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="documents (pdf, docx, md, html, txt) or folders")
+    ],
     category: CategoryOpt = None,
     tenant: TenantOpt = None,
     as_json: JsonOpt = False,
@@ -104,6 +107,18 @@ def remove(
     with db.session() as session:
         owner = resolve_tenant(session, tenant)
     _report(remove_document(db, tenant_id=owner.id, document_id=document_id), as_json)
+
+
+@kb_app.command("prune")
+def prune(as_json: JsonOpt = False) -> None:
+    """Delete cached embeddings that no document uses any more (all tenants)."""
+    _, db = workspace()
+    with db.session() as session:
+        removed = prune_embedding_cache(session)
+    if as_json:
+        emit_json({"removed": removed})
+    else:
+        typer.echo(f"Removed {removed} cached vector{'' if removed == 1 else 's'}")
 
 
 @kb_app.command("list")

@@ -55,6 +55,23 @@ def read_qa(path: Path, fields: QaFields = QaFields()) -> list[QaItem]:
     return items
 
 
+def read_questions(path: Path, field: str = "question") -> list[str]:
+    """The questions of a JSONL file without gold documents (off-topic questions, which
+    search should find nothing for). Raises InputError as `read_qa` does."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the question file ({exc})") from exc
+    questions = [
+        _question(_record(line, f"{path}:{number}"), field, f"{path}:{number}")
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
+    if not questions:
+        raise InputError(f"{path}: no questions")
+    return questions
+
+
 def resolve_gold(items: Sequence[QaItem], files: Sequence[str]) -> list[frozenset[str]]:
     """Each question's gold documents as keys of `files` (posix paths relative to the
     knowledge-base folder). A bare file name matches the file of that name in any subfolder.
@@ -79,18 +96,28 @@ def resolve_gold(items: Sequence[QaItem], files: Sequence[str]) -> list[frozense
 
 
 def _item(line: str, fields: QaFields, where: str) -> QaItem:
+    record = _record(line, where)
+    question = _question(record, fields.question, where)
+    gold = record.get(fields.doc)
+    docs = [gold] if isinstance(gold, str) else gold
+    if not isinstance(docs, list) or not docs or not all(isinstance(d, str) and d for d in docs):
+        raise InputError(f"{where}: {fields.doc!r} must be a file name or a list of them")
+    answer = record.get(fields.answer)
+    return QaItem(question, tuple(docs), answer if isinstance(answer, str) else None)
+
+
+def _record(line: str, where: str) -> dict[str, Any]:
     try:
         record: Any = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not valid JSON ({exc.msg})") from exc
     if not isinstance(record, dict):
         raise InputError(f"{where}: expected a JSON object")
-    question = record.get(fields.question)
+    return record
+
+
+def _question(record: dict[str, Any], field: str, where: str) -> str:
+    question = record.get(field)
     if not isinstance(question, str) or not question.strip():
-        raise InputError(f"{where}: no {fields.question!r} text")
-    gold = record.get(fields.doc)
-    docs = [gold] if isinstance(gold, str) else gold
-    if not isinstance(docs, list) or not docs or not all(isinstance(d, str) and d for d in docs):
-        raise InputError(f"{where}: {fields.doc!r} must be a file name or a list of them")
-    answer = record.get(fields.answer)
-    return QaItem(question.strip(), tuple(docs), answer if isinstance(answer, str) else None)
+        raise InputError(f"{where}: no {field!r} text")
+    return question.strip()

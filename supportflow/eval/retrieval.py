@@ -6,6 +6,11 @@ in each mode and the ranked chunks are collapsed to documents (see `ranking`). A
 machine cannot run (no vector index, no embedding model) is reported as skipped with the
 reason, never dropped silently; a file that fails to load is listed and its questions count
 as misses. The code knows nothing about the demo: any folder and question set will do.
+
+Beside the ranking metrics, each mode reports how often its best passage reaches the mode's
+relevance floor ("grounded": a draft can cite it) and, given questions the knowledge base
+cannot answer, how often none does ("refused": the case is marked "no grounding found"). The
+two pull against each other; they are what the floors in `knowledge.relevance` were set by.
 """
 
 from __future__ import annotations
@@ -35,16 +40,23 @@ from supportflow.knowledge.capabilities import (
     detect_capabilities,
 )
 from supportflow.knowledge.embeddings import Embedder
-from supportflow.knowledge.fusion import DEFAULT_ALPHA, DEFAULT_FUSION, FusionMethod
+from supportflow.knowledge.fusion import (
+    DEFAULT_ALPHA,
+    DEFAULT_FUSION,
+    DEFAULT_TITLE_WEIGHT,
+    FusionMethod,
+)
 from supportflow.knowledge.index import add_document, search
 from supportflow.knowledge.loaders import SUPPORTED_EXTENSIONS
 from supportflow.knowledge.passages import Passage
+from supportflow.knowledge.relevance import floor_for
 from supportflow.store.db import Database
 from supportflow.store.models import KbChunk, KbDocument, Tenant
 
 MODES: tuple[SearchMode, ...] = ("keyword", "vector", "hybrid")
 DEPTH = 30  # chunks asked of each search: enough to rank 10 distinct documents
 SWEEP_ALPHAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP_TITLE_WEIGHTS = (0.0, DEFAULT_TITLE_WEIGHT)
 
 
 @dataclass
@@ -65,6 +77,17 @@ class SearchSetting:
     mode: SearchMode
     fusion: FusionMethod = DEFAULT_FUSION  # used by hybrid search only
     alpha: float = DEFAULT_ALPHA
+    title_weight: float = DEFAULT_TITLE_WEIGHT
+
+
+@dataclass(frozen=True)
+class QuestionRuns:
+    """What searching each question gave: its ranked documents (files, best first), its
+    search time in ms and its best passage's score (0.0 when nothing was found)."""
+
+    rankings: list[list[str]]
+    latencies_ms: list[float]
+    best_scores: list[float]
 
 
 def knowledge_files(folder: Path) -> list[Path]:
@@ -106,13 +129,13 @@ def ingested_kb(kb: Path, *, model: str = "minilm") -> Iterator[EvalStore]:
 
 def run_questions(
     store: EvalStore, questions: Sequence[str], setting: SearchSetting, *, depth: int = DEPTH
-) -> tuple[list[list[str]], list[float]]:
-    """Each question's ranked documents (files, best first) and its search time in ms.
+) -> QuestionRuns:
+    """Search every question with `setting`, `depth` chunks deep.
 
     One search runs untimed first, so one-off costs (loading a model session, warming caches)
     are not charged to the first question.
     """
-    rankings, latencies = [], []
+    runs = QuestionRuns([], [], [])
     with store.db.session() as session:
 
         def run(question: str) -> list[Passage]:
@@ -125,15 +148,18 @@ def run_questions(
                 embedder=store.embedder,
                 fusion=setting.fusion,
                 alpha=setting.alpha,
+                title_weight=setting.title_weight,
             )
 
         run(questions[0])
         for question in questions:
             started = time.perf_counter()
             passages = run(question)
-            latencies.append((time.perf_counter() - started) * 1000)
-            rankings.append(collapse_to_documents(store.documents[p.document_id] for p in passages))
-    return rankings, latencies
+            runs.latencies_ms.append((time.perf_counter() - started) * 1000)
+            ranked = (store.documents[p.document_id] for p in passages)
+            runs.rankings.append(collapse_to_documents(ranked))
+            runs.best_scores.append(max((p.score for p in passages), default=0.0))
+    return runs
 
 
 def evaluate_retrieval(
@@ -144,13 +170,16 @@ def evaluate_retrieval(
     depth: int = DEPTH,
     fusion: FusionMethod = DEFAULT_FUSION,
     alpha: float = DEFAULT_ALPHA,
+    title_weight: float = DEFAULT_TITLE_WEIGHT,
+    off_topic: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """recall@1, recall@5, MRR@10, n, p50_ms and p95_ms per mode, plus "meta".
+    """recall@1, recall@5, MRR@10, n, p50_ms, p95_ms, floor and grounded per mode (plus
+    refused and n_off_topic when `off_topic` questions are given), and "meta".
 
     Returns {"keyword": {...}, "vector": {...}, "hybrid": {...}, "meta": {...}}; a mode that
-    cannot run is {"skipped": reason}. `fusion` and `alpha` tune hybrid search. Raises
-    InputError when a gold document is not in the folder, ConfigurationError when the folder
-    has nothing to ingest.
+    cannot run is {"skipped": reason}. `fusion`, `alpha` and `title_weight` tune hybrid
+    search. Raises InputError when a gold document is not in the folder, ConfigurationError
+    when the folder has nothing to ingest.
     """
     with ingested_kb(kb, model=model) as store:
         gold = resolve_gold(items, store.files)
@@ -160,11 +189,13 @@ def evaluate_retrieval(
             if mode != "keyword" and store.vector_unavailable:
                 report[mode] = {"skipped": store.vector_unavailable}
                 continue
-            setting = SearchSetting(mode, fusion, alpha)
-            rankings, latencies = run_questions(store, questions, setting, depth=depth)
-            report[mode] = summarise_ranks(_ranks(rankings, gold), latencies)
-        hybrid = {"fusion": fusion, "alpha": alpha if fusion == "convex" else None}
-        report["meta"] = _meta(store, kb, model, depth) | {"hybrid": hybrid}
+            setting = SearchSetting(mode, fusion, alpha, title_weight)
+            runs = run_questions(store, questions, setting, depth=depth)
+            report[mode] = summarise_ranks(_ranks(runs.rankings, gold), runs.latencies_ms)
+            report[mode] |= _grounding(store, setting, runs, off_topic, depth)
+        report["meta"] = _meta(store, kb, model, depth) | {
+            "hybrid": _hybrid_meta(fusion, alpha, title_weight)
+        }
     return report
 
 
@@ -177,7 +208,8 @@ def sweep_hybrid(
     alphas: Sequence[float] = SWEEP_ALPHAS,
 ) -> dict[str, Any]:
     """recall@1, recall@5 and MRR@10 of hybrid search for reciprocal rank fusion and for the
-    convex mix at each alpha, beside the keyword and vector baselines; "best" is the setting
+    convex mix at each alpha, without and with the title-match signal, beside the keyword and
+    vector baselines; "best" is the setting
     with the highest recall@5 (then MRR@10). Raises ConfigurationError when vector search is
     unavailable here."""
     with ingested_kb(kb, model=model) as store:
@@ -192,10 +224,14 @@ def sweep_hybrid(
             SearchSetting("vector"),
             SearchSetting("hybrid", "rrf"),
         ]
-        settings += [SearchSetting("hybrid", "convex", alpha) for alpha in alphas]
+        settings += [
+            SearchSetting("hybrid", "convex", alpha, weight)
+            for weight in SWEEP_TITLE_WEIGHTS
+            for alpha in alphas
+        ]
         rows = []
         for setting in settings:
-            ranks = _ranks(run_questions(store, questions, setting, depth=depth)[0], gold)
+            ranks = _ranks(run_questions(store, questions, setting, depth=depth).rankings, gold)
             rows.append(_sweep_row(setting, ranks))
         meta = _meta(store, kb, model, depth)
     hybrid = [row for row in rows if row["mode"] == "hybrid"]
@@ -244,11 +280,43 @@ def _ranks(rankings: list[list[str]], gold: list[frozenset[str]]) -> list[int | 
     return [gold_rank(documents, wanted) for documents, wanted in zip(rankings, gold, strict=True)]
 
 
+def _grounding(
+    store: EvalStore,
+    setting: SearchSetting,
+    runs: QuestionRuns,
+    off_topic: Sequence[str],
+    depth: int,
+) -> dict[str, Any]:
+    """The mode's floor, the share of questions whose best passage reaches it, and, with
+    off-topic questions, the share of those whose best passage does not."""
+    floor = floor_for(setting.mode, model=store.embedder.name if store.embedder else None)
+    found = {
+        "floor": floor,
+        "grounded": round(sum(s >= floor for s in runs.best_scores) / len(runs.best_scores), 4),
+    }
+    if off_topic:
+        scores = run_questions(store, off_topic, setting, depth=depth).best_scores
+        found["refused"] = round(sum(s < floor for s in scores) / len(scores), 4)
+        found["n_off_topic"] = len(scores)
+    return found
+
+
+def _hybrid_meta(fusion: FusionMethod, alpha: float, title_weight: float) -> dict[str, Any]:
+    convex = fusion == "convex"
+    return {
+        "fusion": fusion,
+        "alpha": alpha if convex else None,
+        "title_weight": title_weight if convex else None,
+    }
+
+
 def _sweep_row(setting: SearchSetting, ranks: list[int | None]) -> dict[str, Any]:
+    convex = setting.mode == "hybrid" and setting.fusion == "convex"
     return {
         "mode": setting.mode,
         "fusion": setting.fusion if setting.mode == "hybrid" else None,
-        "alpha": setting.alpha if setting.mode == "hybrid" and setting.fusion == "convex" else None,
+        "alpha": setting.alpha if convex else None,
+        "title_weight": setting.title_weight if convex else None,
         "recall@1": round(recall_at(ranks, 1), 4),
         "recall@5": round(recall_at(ranks, 5), 4),
         "mrr@10": round(mrr_at(ranks, 10), 4),

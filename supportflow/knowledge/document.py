@@ -1,6 +1,6 @@
 """What a loaded knowledge-base document is: titled sections under heading paths.
 
-Every reader (PDF, Markdown, HTML, text) reports the same two things in reading order,
+Every reader (PDF, DOCX, Markdown, HTML, text) reports the same two things in reading order,
 headings with a level and blocks of text, to an `OutlineBuilder`; the builder turns them into
 `Section`s whose `heading_path` is the chain of enclosing headings. A block is a paragraph,
 a list or a table; a list or table keeps one item or row per line.
@@ -33,7 +33,7 @@ class LoadedDocument:
     """
 
     source: str
-    kind: str  # "pdf" | "markdown" | "html" | "text"
+    kind: str  # "pdf" | "docx" | "markdown" | "html" | "text"
     title: str
     sections: tuple[Section, ...]
     page_count: int | None

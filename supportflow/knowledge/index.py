@@ -30,6 +30,7 @@ from supportflow.knowledge.embeddings import Embedder
 from supportflow.knowledge.fusion import (
     DEFAULT_ALPHA,
     DEFAULT_FUSION,
+    DEFAULT_TITLE_WEIGHT,
     FusionMethod,
     Reranker,
     candidate_depth,
@@ -62,6 +63,15 @@ __all__ = [
 
 SECTION_SEPARATOR = " > "
 _KEYWORD = KeywordIndex()
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How hybrid search fuses its two lists (see `fusion.fuse`)."""
+
+    method: FusionMethod
+    alpha: float
+    title_weight: float
 
 
 @dataclass(frozen=True)
@@ -146,12 +156,14 @@ def search(
     embedder: Embedder | None = None,
     fusion: FusionMethod = DEFAULT_FUSION,
     alpha: float = DEFAULT_ALPHA,
+    title_weight: float = DEFAULT_TITLE_WEIGHT,
     reranker: Reranker | None = None,
 ) -> list[Passage]:
     """The tenant's best passages for a free-text `query` (an email will do), best first.
 
     `mode`: "keyword" (BM25), "vector" (cosine similarity, needs `embedder`) or "hybrid" (both,
-    fused by `fusion` with vector weight `alpha`, then reordered by `reranker` if given).
+    fused by `fusion` with vector weight `alpha` and, for convex fusion, title matches weighted
+    `title_weight`; then reordered by `reranker` if given).
     With `tags` (non-empty), only passages of documents that carry at least one of them; None
     or an empty list means no filter. A query without usable words returns [].
     Raises ConfigurationError when vector or hybrid search is asked for without an embedder or
@@ -170,7 +182,13 @@ def search(
             session, tenant_id=tenant_id, query=query, limit=limit, tags=wanted_tags
         )
     fused = _hybrid_candidates(
-        session, vectors, tenant_id, query, candidate_depth(limit), wanted_tags, fusion, alpha
+        session,
+        vectors,
+        tenant_id,
+        query,
+        candidate_depth(limit),
+        wanted_tags,
+        Fusion(fusion, alpha, title_weight),
     )
     return (fused if reranker is None else reranker.rerank(query, fused))[:limit]
 
@@ -182,29 +200,30 @@ def _hybrid_candidates(
     query: str,
     depth: int,
     tags: list[str],
-    fusion: FusionMethod,
-    alpha: float,
+    fusion: Fusion,
 ) -> list[Passage]:
-    """Both lists `depth` deep, each hit scored by the other kind too, fused."""
+    """Both lists `depth` deep, each hit scored by the other kind too, fused.
+
+    The vector list comes first so that one keyword scan ranks the keyword list and measures
+    BM25 for the vector hits too; a keyword hit that is also a vector hit has its cosine
+    already, the others' cosines are read by chunk id."""
     if not query.strip():
         return []
     query_vector = vectors.embed_query(query)
-    keyword = _KEYWORD.search(session, tenant_id=tenant_id, query=query, limit=depth, tags=tags)
     vector = vectors.nearest(session, tenant_id=tenant_id, vector=query_vector, limit=depth,
                              tags=tags)  # fmt: skip
-    similarities = vectors.similarity_of(
-        session, vector=query_vector, chunk_ids=[p.chunk_id for p in keyword]
-    )
-    listed = {p.chunk_id: p.bm25 for p in keyword}
-    unlisted = [p.chunk_id for p in vector if p.chunk_id not in listed]
-    if len(keyword) == depth and unlisted:  # a shorter list holds every chunk that matches
-        listed.update(_KEYWORD.bm25_of(session, query=query, chunk_ids=unlisted))
-    bm25s = {chunk_id: bm25 for chunk_id, bm25 in listed.items() if bm25 is not None}
+    keyword = _KEYWORD.ranked(session, tenant_id=tenant_id, query=query, limit=depth, tags=tags,
+                              also=[p.chunk_id for p in vector])  # fmt: skip
+    cosines = {p.chunk_id: p.vector_score for p in vector}
+    unmeasured = [p.chunk_id for p in keyword.passages if p.chunk_id not in cosines]
+    cosines.update(vectors.similarity_of(session, vector=query_vector, chunk_ids=unmeasured))
     return fuse(
-        [replace(p, vector_score=similarities.get(p.chunk_id)) for p in keyword],
-        [_with_bm25(p, bm25s.get(p.chunk_id)) for p in vector],
-        method=fusion,
-        alpha=alpha,
+        [replace(p, vector_score=cosines.get(p.chunk_id)) for p in keyword.passages],
+        [_with_bm25(p, keyword.bm25_of.get(p.chunk_id)) for p in vector],
+        method=fusion.method,
+        alpha=fusion.alpha,
+        query=query,
+        title_weight=fusion.title_weight,
     )
 
 

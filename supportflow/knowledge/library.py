@@ -4,6 +4,8 @@
 file is its own transaction (one broken PDF never stops the batch, and its error names the
 file), and every call that changed anything records one `KbVersion`. Research stamps the
 case with the version it searched, so a reviewer can see exactly which base a draft used.
+A call that removed or replaced documents then prunes, in a transaction of its own, the cached
+vectors that no chunk uses any more (see `embedding_cache`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supportflow.errors import DocumentLoadError, NotFoundError
+from supportflow.knowledge.embedding_cache import prune_embedding_cache
 from supportflow.knowledge.embeddings import Embedder
 from supportflow.knowledge.index import add_document, delete_document
 from supportflow.knowledge.loaders import SUPPORTED_EXTENSIONS
@@ -94,7 +97,9 @@ def add_documents(
         _add_one(db, tenant_id, spec.path.resolve(), spec.tags, spec.title, embedder)
         for spec in specs
     ]
-    return LibraryReport(changes, _record_version(db, tenant_id, changes, actor))
+    version = _record_version(db, tenant_id, changes, actor)
+    _prune_cache_after(db, changes)
+    return LibraryReport(changes, version)
 
 
 def add_files(
@@ -140,7 +145,9 @@ def remove_document(
         source = document.source
         delete_document(session, tenant_id=tenant_id, document_id=document_id)
     changes = [LibraryChange(source, "removed", document_id)]
-    return LibraryReport(changes, _record_version(db, tenant_id, changes, actor))
+    version = _record_version(db, tenant_id, changes, actor)
+    _prune_cache_after(db, changes)
+    return LibraryReport(changes, version)
 
 
 def sync_folder(
@@ -172,7 +179,17 @@ def sync_folder(
         for document_id, _ in vanished:
             delete_document(session, tenant_id=tenant_id, document_id=document_id)
     changes += [LibraryChange(source, "removed", document_id) for document_id, source in vanished]
-    return LibraryReport(changes, _record_version(db, tenant_id, changes, actor))
+    version = _record_version(db, tenant_id, changes, actor)
+    _prune_cache_after(db, changes)
+    return LibraryReport(changes, version)
+
+
+def _prune_cache_after(db: Database, changes: list[LibraryChange]) -> None:
+    """Prune the embedding cache when documents were removed or replaced (an updated title
+    changes every chunk's embedding input too); adding alone leaves nothing stale."""
+    if any(c.status in ("updated", "removed") for c in changes):
+        with db.session() as session:
+            prune_embedding_cache(session)
 
 
 def _record_version(

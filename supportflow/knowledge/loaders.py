@@ -1,4 +1,4 @@
-"""Load a knowledge-base file (PDF, Markdown, HTML or plain text) into titled sections.
+"""Load a knowledge-base file (PDF, Word, Markdown, HTML or plain text) into titled sections.
 
 The file's kind comes from its extension; the reader for that kind finds the structure, and this
 module adds what every kind shares: reading the bytes, hashing them (so an unchanged file can be
@@ -19,6 +19,7 @@ from supportflow.knowledge.document import (
     clean_line,
     load_error,
 )
+from supportflow.knowledge.docx_reader import read_docx
 from supportflow.knowledge.html_reader import read_html
 from supportflow.knowledge.markdown_reader import read_markdown
 from supportflow.knowledge.pdf_reader import read_pdf
@@ -27,6 +28,7 @@ __all__ = ["LoadedDocument", "Section", "load_document", "SUPPORTED_EXTENSIONS"]
 
 SUPPORTED_EXTENSIONS = {
     ".pdf": "pdf",
+    ".docx": "docx",
     ".md": "markdown",
     ".markdown": "markdown",
     ".html": "html",
@@ -44,7 +46,8 @@ def load_document(path: Path, *, title: str | None = None) -> LoadedDocument:
     """Read `path` into a `LoadedDocument`; `title` overrides the title found in the file.
 
     Raises DocumentLoadError, naming the file, when it is missing, empty, of an unsupported kind,
-    undecodable, or (for PDFs) protected, damaged, not really a PDF, or without a text layer.
+    undecodable, or (for PDFs and DOCX files) protected, damaged, not really of their kind, or
+    (PDFs) without a text layer.
     """
     source = str(path)
     kind = SUPPORTED_EXTENSIONS.get(path.suffix.lower())
@@ -89,6 +92,8 @@ def _read_bytes(path: Path) -> bytes:
 def _parse(kind: str, data: bytes, source: str, notes: list[str]) -> ParsedContent:
     if kind == "pdf":
         return read_pdf(data, source)
+    if kind == "docx":
+        return read_docx(data, source)
     if kind == "html":
         return read_html(data)
     text = decode_text(data, source, notes)

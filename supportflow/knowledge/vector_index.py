@@ -1,13 +1,16 @@
 """Vector search with sqlite-vec, and the embedding cache that makes re-ingestion free.
 
-`kb_chunks_vec` is a vec0 virtual table whose rowid is `kb_chunks.id`. It is partitioned by
-tenant and by the model that made each vector, so a KNN query reads only the tenant's vectors
-of the query's model (vectors of two models are never compared; a metadata column instead of
-the second partition key would cost 65 ms more per query at 100,000 chunks). It keeps, as an
-auxiliary column, the chunk's content hash: a search joins on it, so a vector left behind by
-a process that could not load sqlite-vec never stands for a newer chunk that reused its id.
-The table is created on first use, not by a migration, because a database must stay usable
-by a Python without sqlite-vec.
+Every vector is kept as a binary code, which sqlite-vec ranks by Hamming distance, and as
+float32 (`vector_tables` describes both tables). A search takes the `CANDIDATES` nearest
+codes of the tenant's vectors of the query's model (10 per passage asked for, when that is
+more), then ranks those by exact cosine similarity: scores are exact cosines, and so is the
+order among the candidates. Comparing every float vector, as the first version did, took 60
+to 200 ms at 100,000 chunks on 2 cores; the codes take about 8. A true neighbour can be
+missing from the candidates, rarely: on 14,543 real texts (Bitext replies and Banking77
+questions, MiniLM vectors) the best 10 for each of 300 real queries were always the exact
+best 10, and 99.75% of the best 40 were (the misses near 40th place, within 0.02 of its
+cosine). A tenant with at most 25 vectors per shard, about 400, is ranked exactly: every
+vector is then a candidate.
 
 What a model embeds is the chunk's text under its document title and section path; vectors
 are cached in `kb_embeddings` by (model, sha256 of that input), so an unchanged chunk is never
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,53 +37,75 @@ from sqlalchemy.orm import Session
 from supportflow.errors import ConfigurationError
 from supportflow.knowledge.embeddings import Embedder, Vectors
 from supportflow.knowledge.passages import Passage, passage_from_row
+from supportflow.knowledge.vector_tables import (
+    FLOATS_TABLE,
+    SHARD_LIST,
+    SHARDS,
+    check_dimensions,
+    ensure_tables,
+    shard_of,
+    stored_dimensions,
+)
 from supportflow.store.db import choose_sqlite_driver
 from supportflow.store.models import KbChunk, KbEmbedding
 
-VECTOR_TABLE = "kb_chunks_vec"
-_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS kb_chunks_vec USING vec0("
-    "tenant_id integer partition key, model text partition key, "
-    "embedding float[{dimensions}] distance_metric=cosine, +chunk_hash text)"
+VECTOR_TABLE = FLOATS_TABLE  # one row per stored vector, keyed by chunk id
+CANDIDATES = 400  # the fewest candidates the codes bring for exact ranking
+CANDIDATES_PER_RESULT = 10  # ... and how many per passage asked for, when that is more
+_INSERT_CODES = text(
+    "INSERT INTO kb_chunks_vec_codes (rowid, tenant_id, model, shard, code) "
+    "VALUES (:id, :tenant_id, :model, :shard, vec_quantize_binary(:embedding))"
 )
-_INSERT = text(
-    "INSERT INTO kb_chunks_vec (rowid, tenant_id, embedding, model, chunk_hash) "
-    "VALUES (:id, :tenant_id, :embedding, :model, :chunk_hash)"
+_INSERT_FLOATS = text(
+    "INSERT INTO kb_chunks_vec_floats (chunk_id, model, chunk_hash, embedding) "
+    "VALUES (:id, :model, :chunk_hash, :embedding)"
 )
-_DELETE = text("DELETE FROM kb_chunks_vec WHERE rowid IN (SELECT value FROM json_each(:ids))")
-_TABLE_SQL = text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'kb_chunks_vec'")
+_DELETE_CODES = text(
+    "DELETE FROM kb_chunks_vec_codes WHERE rowid IN (SELECT value FROM json_each(:ids))"
+)
+_DELETE_FLOATS = text(
+    "DELETE FROM kb_chunks_vec_floats WHERE chunk_id IN (SELECT value FROM json_each(:ids))"
+)
 _TAGGED_CHUNKS = (
     " AND rowid IN (SELECT c.id FROM kb_chunks AS c JOIN kb_documents AS d ON d.id = c.document_id"
     " WHERE c.tenant_id = :tenant_id AND EXISTS (SELECT 1 FROM json_each(d.tags) AS t"
     " WHERE t.value IN (SELECT value FROM json_each(:tags))))"
 )
-# MATERIALIZED keeps SQLite from pushing the join's conditions into the KNN scan, which
-# vec0 refuses for auxiliary columns.
-_SEARCH = """
-WITH knn AS MATERIALIZED (
-    SELECT rowid AS id, distance, chunk_hash FROM kb_chunks_vec
-    WHERE embedding MATCH :vector AND k = :k AND tenant_id = :tenant_id AND model = :model
-    {tag_filter}
+# `shard IN` makes SQLite run the KNN once per shard, each returning its k best. MATERIALIZED
+# keeps SQLite from pushing the joins' conditions into the KNN scan, which vec0 refuses.
+_SEARCH = f"""
+WITH candidates AS MATERIALIZED (
+    SELECT rowid AS id FROM kb_chunks_vec_codes
+    WHERE code MATCH vec_quantize_binary(:vector) AND k = :k AND tenant_id = :tenant_id
+      AND model = :model AND shard IN ({SHARD_LIST}) {{tag_filter}}
+), nearest AS MATERIALIZED (
+    SELECT c.id, vec_distance_cosine(f.embedding, :vector) AS distance
+    FROM candidates
+    JOIN kb_chunks_vec_floats AS f ON f.chunk_id = candidates.id
+    JOIN kb_chunks AS c ON c.id = f.chunk_id AND c.content_hash = f.chunk_hash
+    WHERE f.model = :model
+    ORDER BY distance, c.id
+    LIMIT :limit
 )
 SELECT c.id, c.document_id, d.title, d.source, c.section, c.page_start, c.page_end, c.text,
-       knn.distance
-FROM knn
-JOIN kb_chunks AS c ON c.id = knn.id AND c.content_hash = knn.chunk_hash
+       nearest.distance
+FROM nearest
+JOIN kb_chunks AS c ON c.id = nearest.id
 JOIN kb_documents AS d ON d.id = c.document_id
-ORDER BY knn.distance
+ORDER BY nearest.distance, c.id
 """
 _SEARCH_ANY_TAG = text(_SEARCH.format(tag_filter=""))
 _SEARCH_TAGGED = text(_SEARCH.format(tag_filter=_TAGGED_CHUNKS))
 _SIMILARITY_OF = text(
-    "SELECT c.id, vec_distance_cosine(v.embedding, :vector) AS distance "
-    "FROM kb_chunks AS c JOIN kb_chunks_vec AS v ON v.rowid = c.id "
+    "SELECT c.id, vec_distance_cosine(f.embedding, :vector) AS distance "
+    "FROM kb_chunks AS c JOIN kb_chunks_vec_floats AS f ON f.chunk_id = c.id "
     "WHERE c.id IN (SELECT value FROM json_each(:ids)) "
-    "AND v.model = :model AND v.chunk_hash = c.content_hash"
+    "AND f.model = :model AND f.chunk_hash = c.content_hash"
 )
 _MISSING = text(
     "SELECT c.id FROM kb_chunks AS c WHERE c.document_id = :document_id AND NOT EXISTS ("
-    "SELECT 1 FROM kb_chunks_vec AS v WHERE v.rowid = c.id AND v.model = :model "
-    "AND v.chunk_hash = c.content_hash)"
+    "SELECT 1 FROM kb_chunks_vec_floats AS f WHERE f.chunk_id = c.id AND f.model = :model "
+    "AND f.chunk_hash = c.content_hash)"
 )
 _MAX_K = 4096  # sqlite-vec's limit on k
 
@@ -137,7 +162,7 @@ def embed_chunks(
 def chunks_missing_vectors(session: Session, embedder: Embedder, document_id: int) -> list[int]:
     """Ids of the document's chunks without a current vector from `embedder` (added while no
     model was installed, or under another model)."""
-    if not _table_sql(session):
+    if _stored_dimensions(session) is None:
         return list(session.scalars(select(KbChunk.id).where(KbChunk.document_id == document_id)))
     params = {"document_id": document_id, "model": embedder.name}
     return [row.id for row in session.execute(_MISSING, params)]
@@ -157,14 +182,17 @@ class VectorIndex:
             return
         vectors = embed_chunks(session, self.embedder, chunks, title=title)
         self.remove_chunks(session, chunk_ids=[chunk.id for chunk in chunks])
-        _ensure_table(session, self.embedder.dimensions)
+        _ensure_tables(session, self.embedder.dimensions)
         rows = [_vector_row(self.embedder, c, v) for c, v in zip(chunks, vectors, strict=True)]
-        session.execute(_INSERT, rows)
+        session.execute(_INSERT_CODES, rows)
+        session.execute(_INSERT_FLOATS, rows)
 
     def remove_chunks(self, session: Session, *, chunk_ids: Sequence[int]) -> None:
         """Delete the vectors of these chunks (nothing when the table does not exist yet)."""
-        if chunk_ids and _table_sql(session):
-            session.execute(_DELETE, {"ids": json.dumps(list(chunk_ids))})
+        if chunk_ids and _stored_dimensions(session) is not None:
+            ids = {"ids": json.dumps(list(chunk_ids))}
+            session.execute(_DELETE_CODES, ids)
+            session.execute(_DELETE_FLOATS, ids)
 
     def embed_query(self, query: str) -> Vectors:
         """The query's vector; ConfigurationError without an embedder."""
@@ -183,15 +211,17 @@ class VectorIndex:
         self, session: Session, *, tenant_id: int, vector: Vectors, limit: int, tags: Sequence[str]
     ) -> list[Passage]:
         """The tenant's `limit` passages nearest to an embedded query (with `tags`, only those
-        of documents carrying one of them), best first."""
+        of documents carrying one of them), best first, scored by exact cosine similarity
+        among the candidates their binary codes bring (see the module docstring)."""
         embedder = self._required_embedder()
-        table = _table_sql(session)
-        if limit < 1 or not table:
+        stored = _stored_dimensions(session)
+        if limit < 1 or stored is None:
             return []
-        _check_dimensions(table, embedder.dimensions)
+        check_dimensions(stored, embedder.dimensions)
         params: dict[str, object] = {
             "vector": _blob(vector),
-            "k": min(limit, _MAX_K),
+            "k": _per_shard(limit),
+            "limit": limit,
             "tenant_id": tenant_id,
             "model": embedder.name,
         }
@@ -206,7 +236,7 @@ class VectorIndex:
         """Cosine similarity of an embedded query to each of these chunks that has a current
         vector (hybrid search scores with it the passages only keyword search found)."""
         embedder = self._required_embedder()
-        if not chunk_ids or not _table_sql(session):
+        if not chunk_ids or _stored_dimensions(session) is None:
             return {}
         params = {
             "vector": _blob(vector),
@@ -254,43 +284,34 @@ def _cache_row(embedder: Embedder, content_hash: str, vector: Vectors) -> dict[s
     }
 
 
+def _per_shard(limit: int) -> int:
+    """How many candidates each shard's codes bring for `limit` passages."""
+    wanted = max(CANDIDATES, CANDIDATES_PER_RESULT * limit)
+    return min(math.ceil(wanted / SHARDS), _MAX_K)
+
+
 def _vector_row(embedder: Embedder, chunk: KbChunk, vector: Vectors) -> dict[str, Any]:
     return {
         "id": chunk.id,
         "tenant_id": chunk.tenant_id,
+        "shard": shard_of(chunk.id),
         "embedding": _blob(vector),
         "model": embedder.name,
         "chunk_hash": chunk.content_hash,
     }
 
 
-def _table_sql(session: Session) -> str | None:
-    """The vector table's CREATE statement; None before the first vector is stored, or
-    when this connection cannot use sqlite-vec."""
-    if not has_vectors(session):
-        return None
-    sql: str | None = session.execute(_TABLE_SQL).scalar()
-    return sql
+def _stored_dimensions(session: Session) -> int | None:
+    """The stored vectors' dimensions; None before the first vector is stored, or when this
+    connection cannot use sqlite-vec."""
+    return stored_dimensions(session) if has_vectors(session) else None
 
 
-def _ensure_table(session: Session, dimensions: int) -> None:
+def _ensure_tables(session: Session, dimensions: int) -> None:
     reason = vector_unavailable_reason(session)
     if reason is not None:
         raise ConfigurationError(f"cannot store vectors: {reason}")
-    table = _table_sql(session)
-    if table is None:
-        session.execute(text(_DDL.format(dimensions=int(dimensions))))
-    else:
-        _check_dimensions(table, dimensions)
-
-
-def _check_dimensions(table: str, dimensions: int) -> None:
-    match = re.search(r"float\[(\d+)\]", table)
-    if match and int(match.group(1)) != dimensions:
-        raise ConfigurationError(
-            f"the vector index holds {match.group(1)}-dimensional vectors but the embedding "
-            f"model makes {dimensions}; drop the table {VECTOR_TABLE} and add the documents again"
-        )
+    ensure_tables(session, dimensions)
 
 
 def _passage(row: Row[Any]) -> Passage:

@@ -26,7 +26,8 @@ def research_case(session: Session, case: Case, resources: TenantResources) -> S
     message = case.message
     thresholds = resources.config.thresholds
     mode: SearchMode = "keyword" if resources.embedder is None else "hybrid"
-    floor = floor_for(mode, thresholds.min_passage_score)
+    model = resources.embedder.name if resources.embedder else None
+    floor = floor_for(mode, thresholds.min_passage_score, model)
     category = resources.config.category(case.category or "")
     found = _search(
         session,

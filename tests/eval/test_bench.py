@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 from supportflow.demo.setup import demo_tenant_dir
 from supportflow.eval.bench import bench_pipeline, percentile, synthetic_emails
+from supportflow.eval.kb_bench import bench_query_embedding
+from supportflow.knowledge.embeddings import Vectors
 
 
 def test_pipeline_bench_reports_throughput_and_stage_latencies(tmp_path) -> None:
@@ -30,3 +36,19 @@ def test_percentile() -> None:
     assert percentile([], 95) == 0.0
     assert percentile([5.0], 50) == 5.0
     assert percentile([float(i) for i in range(1, 101)], 50) == 50.5
+
+
+class _ConstantEmbedder:
+    name, dimensions = "constant", 4
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return np.full((len(texts), 4), 0.5, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        return np.full(4, 0.5, dtype=np.float32)
+
+
+def test_the_kb_bench_times_query_embedding_on_its_own() -> None:
+    figures = bench_query_embedding(_ConstantEmbedder(), ["reset the router", "refund"])
+    assert figures["queries"] == 2
+    assert 0 <= figures["p50_ms"] <= figures["p95_ms"]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from supportflow.cli import app
 
 runner = CliRunner()
-METRIC_KEYS = {"recall@1", "recall@5", "mrr@10", "n", "p50_ms", "p95_ms"}
+METRIC_KEYS = {"recall@1", "recall@5", "mrr@10", "n", "p50_ms", "p95_ms", "floor", "grounded"}
 
 
 def test_eval_retrieve_json_has_the_three_modes_and_meta(tiny_kb: tuple[Path, Path]) -> None:
@@ -44,10 +44,29 @@ def test_eval_retrieve_prints_a_table_and_names_skipped_modes(tiny_kb: tuple[Pat
         "ms",
         "p95",
         "ms",
+        "floor",
+        "grounded",
+        "refused",
     ]
-    assert lines[2].split()[:5] == ["keyword", "1.000", "1.000", "1.000", "5"]
+    keyword = lines[2].split()
+    assert keyword[:5] == ["keyword", "1.000", "1.000", "1.000", "5"]
+    assert keyword[7] == "0.50" and keyword[9] == "-"  # the floor; no off-topic questions
     assert lines[3].startswith("vector   skipped: vector search turned off")
     assert lines[4].startswith("hybrid   skipped: vector search turned off")
+
+
+def test_eval_retrieve_scores_off_topic_questions_given_in_a_file(
+    tiny_kb: tuple[Path, Path], tmp_path: Path
+) -> None:
+    kb, qa = tiny_kb
+    off_topic = tmp_path / "off.jsonl"
+    off_topic.write_text(json.dumps({"question": "who won the football match"}) + "\n")
+    args = ["eval", "retrieve", "--kb", str(kb), "--qa", str(qa), "--model", "none", "--json"]
+    result = runner.invoke(app, [*args, "--off-topic", str(off_topic)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["keyword"]["refused"] == 1.0 and report["keyword"]["n_off_topic"] == 1
+    assert report["meta"]["off_topic"] == str(off_topic)
 
 
 def test_eval_retrieve_reads_other_field_names(tiny_kb: tuple[Path, Path], tmp_path: Path) -> None:

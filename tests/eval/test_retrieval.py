@@ -8,8 +8,11 @@ from supportflow.errors import ConfigurationError, InputError
 from supportflow.eval.qa_set import QaItem, read_qa
 from supportflow.eval.retrieval import evaluate_retrieval, knowledge_files, sweep_hybrid
 from supportflow.knowledge.embeddings import try_load_embedder
+from supportflow.knowledge.fusion import DEFAULT_TITLE_WEIGHT
+from supportflow.knowledge.relevance import RELEVANCE_FLOOR
 
-METRIC_KEYS = {"recall@1", "recall@5", "mrr@10", "n", "p50_ms", "p95_ms"}
+METRIC_KEYS = {"recall@1", "recall@5", "mrr@10", "n", "p50_ms", "p95_ms", "floor", "grounded"}
+OFF_TOPIC = ["Do you sell gift cards for restaurants?", "what is the capital of australia"]
 needs_embedder = pytest.mark.skipif(
     try_load_embedder("minilm")[0] is None, reason="the MiniLM embedding model is not installed"
 )
@@ -52,8 +55,24 @@ def test_every_mode_is_scored_when_the_embedding_model_is_there(
         assert set(report[mode]) == METRIC_KEYS, mode
         assert report[mode]["recall@5"] == 1.0
         assert 0 <= report[mode]["p50_ms"] <= report[mode]["p95_ms"]
-    assert report["meta"]["hybrid"]["fusion"] == "rrf"
+    assert report["meta"]["hybrid"] == {"fusion": "rrf", "alpha": None, "title_weight": None}
     assert report["meta"]["embedding_model"] == "minilm"
+
+
+@needs_embedder
+def test_grounding_is_measured_against_each_modes_floor_and_off_topic_questions_are_refused(
+    tiny_kb: tuple[Path, Path],
+) -> None:
+    kb, qa = tiny_kb
+    report = evaluate_retrieval(kb, read_qa(qa), off_topic=OFF_TOPIC)
+    for mode in ("keyword", "vector", "hybrid"):
+        assert set(report[mode]) == METRIC_KEYS | {"refused", "n_off_topic"}, mode
+        assert report[mode]["floor"] == RELEVANCE_FLOOR[mode]
+        assert report[mode]["n_off_topic"] == 2
+    # the semantic modes know a gift card or a capital city is not about robots
+    assert report["vector"]["refused"] == report["hybrid"]["refused"] == 1.0
+    assert report["vector"]["grounded"] >= 0.8
+    assert report["meta"]["hybrid"]["title_weight"] == DEFAULT_TITLE_WEIGHT
 
 
 @needs_embedder
@@ -62,13 +81,18 @@ def test_the_sweep_scores_rrf_and_each_convex_weight_beside_the_baselines(
 ) -> None:
     kb, qa = tiny_kb
     result = sweep_hybrid(kb, read_qa(qa), alphas=(0.2, 0.8))
-    settings = [(row["mode"], row["fusion"], row["alpha"]) for row in result["settings"]]
+    settings = [
+        (row["mode"], row["fusion"], row["alpha"], row["title_weight"])
+        for row in result["settings"]
+    ]
     assert settings == [
-        ("keyword", None, None),
-        ("vector", None, None),
-        ("hybrid", "rrf", None),
-        ("hybrid", "convex", 0.2),
-        ("hybrid", "convex", 0.8),
+        ("keyword", None, None, None),
+        ("vector", None, None, None),
+        ("hybrid", "rrf", None, None),
+        ("hybrid", "convex", 0.2, 0.0),
+        ("hybrid", "convex", 0.8, 0.0),
+        ("hybrid", "convex", 0.2, DEFAULT_TITLE_WEIGHT),
+        ("hybrid", "convex", 0.8, DEFAULT_TITLE_WEIGHT),
     ]
     assert result["best"]["mode"] == "hybrid"
     assert result["n"] == 5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from supportflow.knowledge.fusion import (
@@ -15,13 +17,20 @@ from supportflow.knowledge.fusion import (
 )
 from supportflow.knowledge.passages import Passage
 from supportflow.knowledge.relevance import RELEVANCE_FLOOR, above_floor, floor_for, is_grounded
+from supportflow.knowledge.signals import query_stems, title_match
 
 
-def passage(chunk_id: int, *, keyword: float | None = None, vector: float | None = None):
+def passage(
+    chunk_id: int,
+    *,
+    keyword: float | None = None,
+    vector: float | None = None,
+    title: str | None = None,
+):
     return Passage(
         chunk_id=chunk_id,
         document_id=chunk_id,
-        title=f"doc {chunk_id}",
+        title=title or f"doc {chunk_id}",
         source=f"doc{chunk_id}.md",
         section=None,
         page_start=None,
@@ -76,6 +85,38 @@ def test_fuse_by_rrf_orders_by_ranks_alone() -> None:
     assert [p.chunk_id for p in fuse(keyword, vector, method="rrf")] == [2, 1, 3]
 
 
+def test_title_match_is_the_share_of_query_terms_in_the_title() -> None:
+    stems = query_stems("Hi, how do I cancel my orders? I don't know what to do")
+    assert stems == {"cancel", "order"}  # stopwords and filler dropped, suffixes too
+    assert title_match(stems, "Cancelling an order") == 1.0
+    assert title_match(stems, "Order tracking") == 0.5
+    assert title_match(stems, "Warranty") == 0.0
+    assert title_match(query_stems("hello?"), "Cancel an order") == 0.0
+
+
+def test_convex_fusion_adds_title_matches_to_its_order_but_not_to_the_score() -> None:
+    keyword = [
+        passage(1, keyword=0.6, vector=0.5),
+        passage(2, keyword=0.58, vector=0.49),
+        passage(3, keyword=0.3, vector=0.2),
+    ]
+    vector: list[Passage] = []
+    query = "how do I cancel an order"
+    plain = fuse(keyword, vector, alpha=0.6, query=query)
+    boosted = fuse(
+        [keyword[0], replace(keyword[1], title="Cancel an order"), keyword[2]],
+        vector,
+        alpha=0.6,
+        query=query,
+        title_weight=0.2,
+    )
+    assert [p.chunk_id for p in plain] == [1, 2, 3]
+    assert [p.chunk_id for p in boosted] == [2, 1, 3]
+    assert boosted[0].score == pytest.approx(0.6 * 0.49 + 0.4 * 0.58)  # the absolute mix
+    rrf = fuse(boosted[1:], vector, method="rrf", query=query, title_weight=0.2)
+    assert [p.chunk_id for p in rrf] == [1, 3]  # RRF stays rank-only
+
+
 def test_fuse_refuses_an_alpha_outside_zero_to_one_and_unknown_methods() -> None:
     with pytest.raises(ValueError, match="alpha"):
         fuse([], [], alpha=1.5)
@@ -97,3 +138,10 @@ def test_each_mode_has_a_default_floor_a_tenant_can_override() -> None:
     assert floor_for("vector") == RELEVANCE_FLOOR["vector"] == 0.3
     assert RELEVANCE_FLOOR["vector"] < RELEVANCE_FLOOR["hybrid"] < RELEVANCE_FLOOR["keyword"]
     assert floor_for("hybrid", 0.7) == 0.7
+
+
+def test_e5_has_floors_of_its_own_for_the_modes_that_use_it() -> None:
+    assert floor_for("vector", model="multilingual-e5-small-q4") == 0.825
+    assert floor_for("keyword", model="multilingual-e5-small-q4") == RELEVANCE_FLOOR["keyword"]
+    assert floor_for("vector", model="all-MiniLM-L6-v2-int8") == RELEVANCE_FLOOR["vector"]
+    assert floor_for("vector", 0.5, model="multilingual-e5-small-q4") == 0.5

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from supportflow.errors import ConfigurationError
 from supportflow.knowledge.index import add_document, search
 from supportflow.knowledge.passages import Passage
+from supportflow.knowledge.query import fts_match_expression, keyword_terms
 from supportflow.knowledge.relevance import floor_for
 
 ACME, GLOBEX = 1, 2
@@ -115,3 +117,18 @@ def test_an_unknown_mode_is_refused(knowledge, minilm) -> None:
 
 def test_a_query_without_words_finds_nothing(knowledge, minilm) -> None:
     assert search(knowledge, tenant_id=ACME, query="  ", mode="hybrid", embedder=minilm) == []
+
+
+def test_every_fused_passage_has_the_bm25_of_scoring_the_whole_query(knowledge, minilm) -> None:
+    query = "How late can a payment be before the reminder fee, and how do I reset the router?"
+    every = knowledge.execute(
+        text(
+            "SELECT rowid AS id, bm25(kb_chunks_fts, 1.0, 0.5, 0.3) AS rank FROM kb_chunks_fts "
+            "WHERE kb_chunks_fts MATCH :match"
+        ),
+        {"match": fts_match_expression(keyword_terms(query))},
+    )
+    bm25 = {row.id: row.rank for row in every}
+    found = search(knowledge, tenant_id=ACME, query=query, mode="hybrid", embedder=minilm)
+    assert found and {p.chunk_id: p.bm25 for p in found} == {p.chunk_id: bm25.get(p.chunk_id)
+                                                               for p in found}  # fmt: skip

@@ -198,7 +198,7 @@ def test_utf16_with_bom_is_read(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("notes.docx", b"PK\x03\x04", "unsupported file type '.docx'"),
+        ("notes.odt", b"PK\x03\x04", "unsupported file type '.odt'"),
         ("empty.md", b"", "the file is empty"),
         ("blank.txt", b"  \n\t\n", "the file is empty"),
         ("binary.txt", b"\x00\x01\x02abc", "binary data"),

@@ -37,3 +37,8 @@ def test_highlight_terms_finds_inflected_words():
 
     assert [text[start:end] for start, end in spans] == ["Restarting", "router", "restart",
                                                          "routers"]  # fmt: skip
+
+
+def test_terms_drop_conversational_filler_but_keep_need_and_want():
+    terms = keyword_terms("i dont know how i can get invoice #12588, can u help, need it asap")
+    assert terms == ["invoice", "12588", "need", "asap"]

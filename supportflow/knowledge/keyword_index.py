@@ -17,6 +17,13 @@ strong as the other terms' ceilings added up, no chunk holding only those can ge
 the list is exactly the full search's; otherwise the pool grows by the rows of just enough
 of the next rarest terms, and only those are scored. On the benchmark's queries at 100,000
 chunks the median search scores a few hundred chunks instead of 45,000.
+
+FTS5 weighs a term found in half the rows or more at idf 1e-6: it adds less than 2.2e-6 to
+any strength. In a large index (`NEGLIGIBLE_ROWS`) such terms ("days", "order") are left out
+of the query, whose search walked their long row lists three times (counting, matching and
+FTS5's own idf), unless the result could then miss a row holding only them. BM25 values may
+then lack those millionths, and rows tied to within them may swap places; set
+`NEGLIGIBLE_ROWS` above the index size for FTS5's exact values.
 """
 
 from __future__ import annotations
@@ -112,7 +119,7 @@ class _Term:
 @dataclass(frozen=True)
 class _Request:
     terms: list[str]  # in the query's order: FTS5 sums BM25 in it
-    ranked: list[_Term]  # rarest first
+    rarest: list[_Term]  # rarest first
     tenant_id: int
     holds_every_chunk: bool  # the tenant's chunks are all the index holds
     limit: int
@@ -163,26 +170,26 @@ class KeywordIndex:
         terms = keyword_terms(query)
         if not terms or limit < 1:
             return KeywordHits([], {})
-        ranked, holds_every_chunk = _statistics(session, terms, tenant_id)
-        request = _Request(terms, ranked, tenant_id, holds_every_chunk, limit, tags)
-        negligible = [term for term in ranked if term.negligible]
-        if negligible and len(negligible) < len(ranked):
-            hits = _ranked(session, _without(request, negligible), also)
+        rarest, holds_every_chunk = _statistics(session, terms, tenant_id)
+        request = _Request(terms, rarest, tenant_id, holds_every_chunk, limit, tags)
+        negligible = [term for term in rarest if term.negligible]
+        if negligible and len(negligible) < len(rarest):
+            hits = _best_passages(session, _without(request, negligible), also)
             # rows holding only the negligible terms cannot get in: the list is complete
             ceiling = sum(term.ceiling for term in negligible)
             if _outranks(_weakest_strength(hits.passages, limit), ceiling):
                 return hits
-        return _ranked(session, request, also)
+        return _best_passages(session, request, also)
 
 
-def _ranked(session: Session, request: _Request, also: Sequence[int]) -> KeywordHits:
+def _best_passages(session: Session, request: _Request, also: Sequence[int]) -> KeywordHits:
     """The best passages for the request's terms, scoring a pool that grows until no row
     outside it can get in (see the module docstring)."""
-    ranked, limit = request.ranked, request.limit
-    done = _rarest_within(ranked, FIRST_POOL, limit)
+    rarest, limit = request.rarest, request.limit
+    done = _rarest_within(rarest, FIRST_POOL, limit)
     hits = _search(session, request, (0, done), also)
     # a pool that proves too small grows by the rows of the next rarest terms only
-    while (needed := _rarest_needed(ranked, _weakest_strength(hits.passages, limit))) > done:
+    while (needed := _rarest_needed(rarest, _weakest_strength(hits.passages, limit))) > done:
         hits = _merged(hits, _search(session, request, (done, needed), ()), limit)
         done = needed
     return hits
@@ -191,8 +198,8 @@ def _ranked(session: Session, request: _Request, also: Sequence[int]) -> Keyword
 def _without(request: _Request, left_out: list[_Term]) -> _Request:
     phrases = {term.phrase for term in left_out}
     terms = [t for t in request.terms if fts_match_expression([t]) not in phrases]
-    ranked = [term for term in request.ranked if term.phrase not in phrases]
-    return replace(request, terms=terms, ranked=ranked)
+    rarest = [term for term in request.rarest if term.phrase not in phrases]
+    return replace(request, terms=terms, rarest=rarest)
 
 
 def keyword_score(bm25: float) -> float:
@@ -208,11 +215,11 @@ def _statistics(session: Session, terms: list[str], tenant_id: int) -> tuple[lis
     params: dict[str, object] = {f"t{i}": phrase for i, phrase in enumerate(phrases)}
     params["tenant_id"] = tenant_id
     total, holds_every_chunk, *counts = session.execute(_counts(len(phrases)), params).one()
-    ranked = [
+    measured = [
         _Term(phrase, count, _ceiling(total, count), 2 * count >= max(total, 2 * NEGLIGIBLE_ROWS))
         for phrase, count in zip(phrases, counts, strict=True)
     ]
-    return sorted(ranked, key=lambda term: term.rows), bool(holds_every_chunk)
+    return sorted(measured, key=lambda term: term.rows), bool(holds_every_chunk)
 
 
 @functools.cache
@@ -232,21 +239,21 @@ def _ceiling(total: int, rows: int) -> float:
     return max(idf, _FTS5_MIN_IDF) * (_BM25_K1 + 1.0)
 
 
-def _rarest_within(ranked: list[_Term], pool: int, limit: int) -> int:
+def _rarest_within(rarest: list[_Term], pool: int, limit: int) -> int:
     """How many of the rarest terms match at most `pool` rows together, or just over `limit`
     (fewer rows could not show that the other terms' rows are weaker)."""
-    count, rows = 1, ranked[0].rows
-    while count < len(ranked) and (rows < limit or rows + ranked[count].rows <= pool):
-        rows += ranked[count].rows
+    count, rows = 1, rarest[0].rows
+    while count < len(rarest) and (rows < limit or rows + rarest[count].rows <= pool):
+        rows += rarest[count].rows
         count += 1
     return count
 
 
-def _rarest_needed(ranked: list[_Term], strength: float | None) -> int:
+def _rarest_needed(rarest: list[_Term], strength: float | None) -> int:
     """How many of the rarest terms a pool must be built from so that a row holding only the
     others stays weaker than `strength` (None: all of them)."""
-    count = len(ranked) if strength is None else 0
-    while count < len(ranked) and not _outranks(strength, sum(t.ceiling for t in ranked[count:])):
+    count = len(rarest) if strength is None else 0
+    while count < len(rarest) and not _outranks(strength, sum(t.ceiling for t in rarest[count:])):
         count += 1
     return count
 
@@ -267,7 +274,7 @@ def _search(
     session: Session, request: _Request, pool: tuple[int, int], also: Sequence[int]
 ) -> KeywordHits:
     """The best passages among the rows holding one of the rarest terms `pool` (start and
-    end in `request.ranked`; every row when that is all terms) or asked about, each scored
+    end in `request.rarest`; every row when that is all terms) or asked about, each scored
     for the whole query."""
     start, end = pool
     params: dict[str, object] = {
@@ -275,10 +282,10 @@ def _search(
         "tenant_id": request.tenant_id,
         "limit": request.limit + len(also),
         "also": json.dumps(list(also)),
-        "rare": " OR ".join(term.phrase for term in request.ranked[start:end]),
+        "rare": " OR ".join(term.phrase for term in request.rarest[start:end]),
         "tags": json.dumps(list(request.tags)),
     }
-    pooled = (start, end) != (0, len(request.ranked))
+    pooled = (start, end) != (0, len(request.rarest))
     filtered = bool(request.tags) or not request.holds_every_chunk
     statement = _search_statement(pooled, filtered, bool(request.tags))
     rows = session.execute(statement, params).all()

@@ -110,3 +110,26 @@ def test_a_tenant_holding_every_chunk_is_searched_without_the_tenant_filter(sess
     assert [p.chunk_id for p in index.search(session, tenant_id=ACME, query="reset router",
                                               limit=5, tags=[])] == [chunk.id]  # fmt: skip
     assert index.search(session, tenant_id=GLOBEX, query="reset router", limit=5, tags=[]) == []
+
+
+def test_terms_in_half_the_chunks_are_left_out_of_large_indexes_at_a_millionth_of_bm25(
+    library, monkeypatch
+) -> None:
+    # FTS5 weighs a term in half the rows or more 1e-6; above NEGLIGIBLE_ROWS such terms are
+    # not scanned, so a strength can lack up to 2.2e-6 per term and near ties can swap
+    monkeypatch.setattr(keyword_index, "NEGLIGIBLE_ROWS", 1)
+    session, questions = library
+    left_out = 0
+    for question in [*questions, "days hours", "days hours refund"]:
+        every = every_match(session, question, ACME, [])
+        scored = dict(every)
+        for limit in (5, 40):
+            found = KeywordIndex().search(session, tenant_id=ACME, query=question, limit=limit,
+                                          tags=[])  # fmt: skip
+            assert len(found) == min(limit, len(every))
+            weakest = every[len(found) - 1][1] if found else 0.0
+            for passage in found:
+                assert passage.bm25 == pytest.approx(scored[passage.chunk_id], abs=1e-5)
+                assert scored[passage.chunk_id] <= weakest + 1e-5
+            left_out += any(p.bm25 != scored[p.chunk_id] for p in found)
+    assert left_out  # the fixture has such terms, so some strengths lacked them

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import random
 import time
@@ -12,6 +13,7 @@ import pytest
 import sklearn
 
 from supportflow.errors import ConfigurationError, InputError
+from supportflow.knowledge.embeddings import try_load_embedder
 from supportflow.triage.model import (
     LabelledExample,
     TextClassifier,
@@ -20,6 +22,14 @@ from supportflow.triage.model import (
 )
 
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77"
+HAS_EMBEDDINGS = try_load_embedder("minilm")[0] is not None
+needs_embeddings = pytest.mark.skipif(not HAS_EMBEDDINGS, reason="embedding model not installed")
+
+
+@pytest.fixture
+def words_classifier(synthetic_examples) -> TextClassifier:
+    """The synthetic set's TF-IDF-only classifier."""
+    return train_classifier(synthetic_examples, evaluate=False, embedding_model=None)
 
 
 def test_load_examples_reads_csv_with_a_label_column(tmp_path):
@@ -108,19 +118,31 @@ def test_predict_agrees_with_predict_many(classifier, held_out):
 
     for single, batched in zip(one_by_one, classifier.predict_many(texts), strict=True):
         assert single.label == batched.label
+        # One text and a padded batch embed a few float32 ulps apart.
+        assert single.confidence == pytest.approx(batched.confidence, abs=1e-6)
+
+
+def test_words_model_predict_is_the_pipeline_arithmetic(words_classifier, held_out):
+    texts = [*held_out.values(), "", "zzz unseen words only", "É um pedido urgente!"]
+
+    one_by_one = [words_classifier.predict(text) for text in texts]
+
+    for single, batched in zip(one_by_one, words_classifier.predict_many(texts), strict=True):
+        assert single.label == batched.label
         assert single.confidence == pytest.approx(batched.confidence, abs=1e-9)
 
 
 def test_binary_classifier_predict_agrees_with_predict_many(synthetic_examples, held_out):
     examples = [e for e in synthetic_examples if e.label in {"billing", "shipping"}]
     classifier = train_classifier(examples, evaluate=False)
+    assert classifier.uses_embeddings == HAS_EMBEDDINGS
     texts = [held_out["billing"], held_out["shipping"]]
 
     single = [classifier.predict(text) for text in texts]
 
     assert [p.label for p in single] == ["billing", "shipping"]
     for one, batched in zip(single, classifier.predict_many(texts), strict=True):
-        assert one.confidence == pytest.approx(batched.confidence, abs=1e-9)
+        assert one.confidence == pytest.approx(batched.confidence, abs=1e-6)
 
 
 def test_metrics_come_from_cross_validation(classifier):
@@ -193,16 +215,76 @@ def test_load_refuses_missing_and_foreign_files(tmp_path):
         TextClassifier.load(tmp_path / "garbage.joblib")
 
 
-def test_predicting_one_message_is_fast(classifier, held_out):
+def test_predicting_one_message_is_fast(words_classifier, held_out):
     text = held_out["technical"] * 5
-    classifier.predict(text)
+    words_classifier.predict(text)
 
     start = time.perf_counter()
     for _ in range(200):
-        classifier.predict(text)
+        words_classifier.predict(text)
     per_message = (time.perf_counter() - start) / 200
 
     assert per_message < 0.005  # about 0.1 ms here; the bound leaves room for a busy machine
+
+
+def test_without_embeddings_the_classifier_says_it_is_tfidf_only(words_classifier):
+    assert not words_classifier.uses_embeddings
+    assert words_classifier.features == "TF-IDF only (no embedding model asked for)"
+
+
+def test_an_unloadable_embedding_model_trains_tfidf_only_and_says_why(synthetic_examples):
+    classifier = train_classifier(synthetic_examples, evaluate=False, embedding_model="absent")
+
+    assert not classifier.uses_embeddings
+    assert classifier.features.startswith("TF-IDF only: unknown embedding model 'absent'")
+
+
+@needs_embeddings
+def test_embedding_classifier_averages_four_models_and_round_trips(classifier, tmp_path):
+    path = tmp_path / "model.joblib"
+    classifier.save(path)
+    loaded = TextClassifier.load(path)
+
+    assert classifier.uses_embeddings and loaded.uses_embeddings
+    assert "all-MiniLM-L6-v2-int8 embeddings" in loaded.features
+    for text in ["my card was charged twice", "robot will not start"]:
+        assert loaded.predict(text) == classifier.predict(text)
+
+
+@needs_embeddings
+def test_a_saved_model_falls_back_to_tfidf_when_its_embedding_is_unavailable(
+    classifier, words_classifier, held_out, tmp_path
+):
+    path = tmp_path / "model.joblib"
+    classifier.save(path)
+    payload = joblib.load(path)
+    payload["semantic"] = dataclasses.replace(payload["semantic"], embedding_model="absent")
+    joblib.dump(payload, path)
+
+    loaded = TextClassifier.load(path)
+
+    assert not loaded.uses_embeddings
+    assert "the embedding model is unavailable: unknown embedding model 'absent'" in (
+        loaded.features
+    )
+    assert {loaded.predict(text).label for text in held_out.values()} == set(held_out)
+    loaded.save(tmp_path / "again.joblib")  # what this process cannot use is kept
+    assert joblib.load(tmp_path / "again.joblib")["semantic"] is not None
+
+
+def test_a_version_1_file_loads_as_the_words_model(words_classifier, held_out, tmp_path):
+    path = tmp_path / "model.joblib"
+    words_classifier.save(path)
+    payload = joblib.load(path)
+    payload["format"] = "supportflow-text-classifier/1"
+    del payload["semantic"]
+    joblib.dump(payload, path)
+
+    loaded = TextClassifier.load(path)
+
+    assert loaded.features == "TF-IDF only"
+    for text in held_out.values():
+        assert loaded.predict(text) == words_classifier.predict(text)
 
 
 @pytest.mark.skipif(not (BANKING77 / "train.csv").exists(), reason="banking77 data not present")

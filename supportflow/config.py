@@ -9,7 +9,7 @@ examples.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -94,6 +94,14 @@ class Rule(_Strict):
 class Thresholds(_Strict):
     classify_min_confidence: float = Field(default=0.45, ge=0.0, le=1.0)
     rule_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    # The similar-case cache reuses a reviewed case's label when the nearest is this alike...
+    cache_min_similarity: float = Field(default=0.92, ge=0.0, le=1.0)
+    # ...or the three nearest share a label and are each this alike...
+    cache_agree_similarity: float = Field(default=0.85, ge=0.0, le=1.0)
+    # ...and reviewers kept that label this often when the cache proposed it.
+    cache_min_accuracy: float = Field(default=0.85, ge=0.0, le=1.0)
+    # The LLM stage decides when the label it chose comes with this confidence or more.
+    llm_min_confidence: float = Field(default=0.7, ge=0.0, le=1.0)
     max_passages: int = Field(default=3, ge=0, le=10)
     # Passages scoring below this are not cited; None: the search mode's default floor.
     min_passage_score: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -104,6 +112,27 @@ class ExtractionPatterns(_Strict):
     tracking_number: list[str] = Field(default_factory=list)
     error_code: list[str] = Field(default_factory=list)
     ticket_reference: list[str] = Field(default_factory=list)
+
+
+class Product(_Strict):
+    """A product the tenant supports; `aliases` are other ways customers write its name."""
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+
+
+class LlmEndpoint(_Strict):
+    """An OpenAI-compatible chat endpoint the tenant's LLM stages use (hosted, vLLM, Ollama,
+    llama.cpp server). Without one no stage calls an LLM."""
+
+    base_url: str = Field(min_length=1)
+    # The environment variable holding the API key; None: the endpoint needs none.
+    api_key_env: str | None = None
+    # The model per task; a task without a model does not use the LLM.
+    models: dict[Literal["classify", "extract", "draft", "summarise"], str] = Field(
+        default_factory=dict
+    )
+    timeout_seconds: float = Field(default=20.0, gt=0)
 
 
 class Limits(_Strict):
@@ -120,7 +149,12 @@ class TenantConfig(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     thresholds: Thresholds = Thresholds()
     extraction: ExtractionPatterns = ExtractionPatterns()
+    products: list[Product] = Field(default_factory=list)
+    llm: LlmEndpoint | None = None
     limits: Limits = Limits()
+    # Languages the tenant's customers write in (ISO 639 codes): language detection prefers
+    # them, so short messages are not read as a rare language. Empty: any language.
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(default_factory=list)
     examples_file: str = "examples.csv"
 
     @field_validator("categories")

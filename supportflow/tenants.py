@@ -7,22 +7,23 @@ labelled examples and the trained classifier; the database row points at it.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Lock
 
 import jinja2
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from supportflow.config import Settings, TenantConfig, load_tenant_config
 from supportflow.errors import ConfigurationError, InputError, NotFoundError
 from supportflow.knowledge.embeddings import Embedder
-from supportflow.store.models import Tenant
-from supportflow.triage.model import TextClassifier, load_examples, train_classifier
+from supportflow.store.models import ModelVersion, Tenant
+from supportflow.triage.model import TextClassifier
 from supportflow.triage.rules import RuleSet
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.joblib"  # the live classifier (see supportflow.training.versions)
+SHADOW_FILE = "shadow.joblib"  # the shadow classifier, scored beside the live one
 
 
 def tenant_folder(settings: Settings, slug: str) -> Path:
@@ -61,14 +62,6 @@ def resolve_tenant(session: Session, slug: str | None) -> Tenant:
     return tenants[0]
 
 
-def train_tenant_model(folder: Path, config: TenantConfig) -> TextClassifier:
-    """Train the tenant's classifier on its labelled examples and save it beside them."""
-    examples = load_examples(folder / config.examples_file)
-    classifier = train_classifier(examples)
-    classifier.save(folder / MODEL_FILE)
-    return classifier
-
-
 @dataclass(frozen=True)
 class TenantResources:
     """What the pipeline needs of one tenant, loaded once per process."""
@@ -79,6 +72,8 @@ class TenantResources:
     config: TenantConfig
     rules: RuleSet
     classifier: TextClassifier | None
+    shadow_classifier: TextClassifier | None  # scored beside `classifier`, never routes
+    model_version: int | None  # the live version, when the database knows it
     templates: jinja2.Environment
     embedder: Embedder | None  # None: research searches by keyword only
 
@@ -86,8 +81,7 @@ class TenantResources:
 def load_resources(tenant: Tenant, embedder: Embedder | None = None) -> TenantResources:
     folder = Path(tenant.config_dir)
     config = load_tenant_config(folder)
-    model_path = folder / MODEL_FILE
-    classifier = TextClassifier.load(model_path) if model_path.exists() else None
+    classifier, shadow = load_classifiers(folder)
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder / "templates"),
         undefined=jinja2.StrictUndefined,
@@ -101,31 +95,104 @@ def load_resources(tenant: Tenant, embedder: Embedder | None = None) -> TenantRe
         config=config,
         rules=RuleSet.from_rules(config.rules),
         classifier=classifier,
+        shadow_classifier=shadow,
+        model_version=_live_version(object_session(tenant), tenant.id),
         templates=templates,
         embedder=embedder,
     )
 
 
+def load_classifiers(folder: Path) -> tuple[TextClassifier | None, TextClassifier | None]:
+    """The tenant's live and shadow classifiers, each None when its file is absent."""
+    return _load_if_present(folder / MODEL_FILE), _load_if_present(folder / SHADOW_FILE)
+
+
+def _load_if_present(path: Path) -> TextClassifier | None:
+    return TextClassifier.load(path) if path.exists() else None
+
+
+def _live_version(session: Session | None, tenant_id: int) -> int | None:
+    if session is None:
+        return None
+    return session.scalar(
+        select(ModelVersion.version).where(
+            ModelVersion.tenant_id == tenant_id, ModelVersion.status == "live"
+        )
+    )
+
+
+FileStamp = tuple[int, int, int] | None  # inode, mtime (ns), size; None: no file
+
+
+def model_files_stamp(folder: Path) -> tuple[FileStamp, FileStamp]:
+    """What identifies the live and shadow model files now; a promotion replaces a file
+    (a new inode), so any change means reload."""
+    return _stamp(folder / MODEL_FILE), _stamp(folder / SHADOW_FILE)
+
+
+def _stamp(path: Path) -> FileStamp:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+@dataclass(frozen=True)
+class _Cached:
+    resources: TenantResources
+    stamp: tuple[FileStamp, FileStamp]  # taken before the models were read
+
+
 class ResourceCache:
-    """Per-process cache of TenantResources, keyed by tenant id."""
+    """Per-process cache of TenantResources, keyed by tenant id.
+
+    Each lookup stats the tenant's model files (microseconds); when a promotion has replaced
+    one, the classifiers are read again, so running workers use the new model without a
+    restart.
+    """
 
     def __init__(self, embedder: Embedder | None = None) -> None:
-        self._items: dict[int, TenantResources] = {}
+        self._items: dict[int, _Cached] = {}
         self._lock = Lock()
         self._embedder = embedder
 
     def get(self, tenant: Tenant) -> TenantResources:
         with self._lock:
-            if tenant.id not in self._items:
-                self._items[tenant.id] = load_resources(tenant, self._embedder)
-            return self._items[tenant.id]
+            cached = self._items.get(tenant.id)
+            if cached is None:
+                stamp = model_files_stamp(Path(tenant.config_dir))
+                cached = _Cached(load_resources(tenant, self._embedder), stamp)
+                self._items[tenant.id] = cached
+            return self._fresh(cached, object_session(tenant))
 
     def for_tenant_id(self, session: Session, tenant_id: int) -> TenantResources:
         """Like `get`, reading the tenant row only the first time."""
         with self._lock:
             cached = self._items.get(tenant_id)
-        return cached or self.get(session.get_one(Tenant, tenant_id))
+            if cached is not None:
+                return self._fresh(cached, session)
+        return self.get(session.get_one(Tenant, tenant_id))
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def _fresh(self, cached: _Cached, session: Session | None) -> TenantResources:
+        """`cached`'s resources, with a classifier read again if its file changed. Called with
+        the lock held."""
+        resources = cached.resources
+        stamp = model_files_stamp(resources.folder)
+        if stamp == cached.stamp:
+            return resources
+        if stamp[0] != cached.stamp[0]:
+            resources = replace(
+                resources,
+                classifier=_load_if_present(resources.folder / MODEL_FILE),
+                model_version=_live_version(session, resources.tenant_id),
+            )
+        if stamp[1] != cached.stamp[1]:
+            shadow = _load_if_present(resources.folder / SHADOW_FILE)
+            resources = replace(resources, shadow_classifier=shadow)
+        self._items[resources.tenant_id] = _Cached(resources, stamp)
+        return resources

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from supportflow.config import Settings, load_tenant_config
+from supportflow.config import Settings
 from supportflow.store.db import Database
 from supportflow.store.models import Tenant
-from supportflow.tenants import register_tenant, tenant_folder, train_tenant_model
+from supportflow.tenants import register_tenant
+from supportflow.training.job import TrainOptions, train_tenant
 
 
 def open_workspace(settings: Settings) -> Database:
@@ -21,10 +22,10 @@ def open_workspace(settings: Settings) -> Database:
 
 
 def init_tenant(db: Database, settings: Settings, source: Path) -> tuple[Tenant, dict[str, object]]:
-    """Register the tenant folder `source` and train its classifier; returns its metrics."""
+    """Register the tenant folder `source` and train its classifier as the next model version
+    (version 1, live, for a new tenant); returns the candidate's hold-out metrics, or {} when
+    there were too few examples to hold any out."""
     with db.session() as session:
         tenant = register_tenant(session, settings=settings, source=source)
-    folder = tenant_folder(settings, tenant.slug)
-    classifier = train_tenant_model(folder, load_tenant_config(folder))
-    metrics = classifier.metrics
-    return tenant, asdict(metrics) if metrics is not None else {}
+    report = train_tenant(db, tenant=tenant, options=TrainOptions(actor="init"))
+    return tenant, asdict(report.metrics) if report.metrics is not None else {}

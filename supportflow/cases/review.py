@@ -13,6 +13,7 @@ import difflib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supportflow.cases.labels import confirm_label, label_case
 from supportflow.cases.status import CaseStatus, transition
 from supportflow.errors import InputError, NotFoundError, StateError
 from supportflow.mail.smtp import new_message_id, reply_references
@@ -54,10 +55,23 @@ def edit_diff(before: str, after: str) -> str:
 
 
 def approve_case(
-    session: Session, *, case_id: int, reviewer: str, edited_text: str | None = None
+    session: Session,
+    *,
+    case_id: int,
+    reviewer: str,
+    edited_text: str | None = None,
+    label: str | None = None,
 ) -> OutboxEntry:
-    """Approve the latest draft, or a new version with `edited_text`; queue it for sending."""
+    """Approve the latest draft, or a new version with `edited_text`; queue it for sending.
+
+    Approval confirms the case's category as a reviewed label, or records `label` instead
+    (a correction when it differs from triage's).
+    """
     case, draft = _reviewable(session, case_id)
+    if label is not None:
+        label_case(session, case_id=case_id, label=label, reviewer=reviewer)
+    else:
+        confirm_label(session, case, reviewer)
     decision = "approve"
     diff = None
     if edited_text is not None and edited_text.strip() != draft.body_text.strip():
@@ -91,11 +105,16 @@ def approve_case(
     return entry
 
 
-def reject_case(session: Session, *, case_id: int, reviewer: str, reason: str) -> None:
-    """Reject the draft; the case ends without a reply from us."""
+def reject_case(
+    session: Session, *, case_id: int, reviewer: str, reason: str, label: str | None = None
+) -> None:
+    """Reject the draft; the case ends without a reply from us. A rejection says nothing
+    about the category unless the reviewer gives the right one as `label`."""
     if not reason.strip():
         raise InputError("a rejection needs a reason")
     case, draft = _reviewable(session, case_id)
+    if label is not None:
+        label_case(session, case_id=case_id, label=label, reviewer=reviewer)
     session.add(
         ReviewDecision(
             case_id=case.id, draft_id=draft.id, decision="reject", reviewer=reviewer, reason=reason

@@ -22,6 +22,7 @@ from supportflow.store.models import (
     OutboxEntry,
     RetrievedPassage,
     ReviewDecision,
+    ReviewedLabel,
 )
 
 
@@ -115,6 +116,17 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
             "priority": classification.priority,
             "reason": classification.reason,
             "stages": classification.stages,
+        }
+    )
+    reviewed = session.scalar(select(ReviewedLabel).where(ReviewedLabel.case_id == case.id))
+    detail["reviewed_label"] = (
+        None
+        if reviewed is None
+        else {
+            "label": reviewed.label,
+            "predicted": reviewed.predicted_label,
+            "corrected": reviewed.corrected,
+            "reviewer": reviewed.reviewer,
         }
     )
     detail["fields"] = [

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from supportflow.cli import kb, mail, review, setup, work
+from supportflow.cli import kb, mail, review, setup, train, work
 from supportflow.cli.bench import bench_app
 from supportflow.cli.eval import eval_app
 from supportflow.errors import SupportflowError
@@ -30,6 +30,8 @@ app.command("process")(work.process)
 app.command("send")(work.send)
 app.command("serve")(work.serve)
 app.add_typer(review.review_app, name="review")
+app.command("train")(train.train)
+app.add_typer(train.models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 

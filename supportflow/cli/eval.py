@@ -25,6 +25,7 @@ DEMO_QUESTIONS = {
     "multilingual": "kb_questions_multilingual.jsonl",  # German, French, Spanish
 }
 DEMO_OFF_TOPIC = "off_topic_questions.jsonl"
+DEMO_EXTRACT_GOLD = "extract_gold.jsonl"  # emails under inbox/ and extract_eval/
 _METRICS = ("recall@1", "recall@5", "mrr@10")
 
 
@@ -118,6 +119,15 @@ def classify(
             "as out-of-scope (their right answer is `unknown`): measures out-of-scope recall",
         ),
     ] = 0,
+    out_of_scope: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--oos",
+            help="requests from outside the label set, added to --test as out-of-scope: "
+            "JSONL with `text` or `utterance` (e.g. DSTC11 NatCS utterances) or CSV with "
+            "`text` (repeatable)",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="seed of the held-out labels and the model")] = 0,
     min_confidence: Annotated[
         float | None,
@@ -146,7 +156,12 @@ def classify(
     In training they teach an `unknown` label; in testing their right answer is `unknown`.
     The report then adds `in_scope_accuracy` and `oos_recall`.
     """
-    from supportflow.eval.classify import ClassifyOptions, evaluate_classifier, read_labelled
+    from supportflow.eval.classify import (
+        ClassifyOptions,
+        evaluate_classifier,
+        read_labelled,
+        read_out_of_scope,
+    )
 
     options = ClassifyOptions(
         hold_out_labels=hold_out_labels,
@@ -155,12 +170,85 @@ def classify(
         embedding_model=None if model == "none" else model,
         latency_sample=latency_sample,
     )
-    report = evaluate_classifier(read_labelled(train), read_labelled(test), options)
-    report["meta"] = {"train": str(train), "test": str(test)}
+    extra = [row for path in out_of_scope or [] for row in read_out_of_scope(path)]
+    report = evaluate_classifier(read_labelled(train), read_labelled(test) + extra, options)
+    report["meta"] = {
+        "train": str(train),
+        "test": str(test),
+        "oos": [str(path) for path in out_of_scope or []],
+    }
     if as_json:
         emit_json(report)
     else:
         _print_classification(report)
+
+
+@eval_app.command("extract")
+def extract(
+    gold: Annotated[
+        Path | None,
+        typer.Option(help="JSONL: per line the .eml (relative to this file) and its gold fields"),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="the demo's hand-labelled emails and its tenant")
+    ] = False,
+    tenant_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--tenant-dir",
+            help="tenant folder whose extraction patterns and products are used "
+            "(default: none without --demo, the demo tenant with it)",
+            file_okay=False,
+        ),
+    ] = None,
+    region: Annotated[
+        str, typer.Option(help="region of phone numbers written without a country code")
+    ] = "US",
+    as_json: JsonOpt = False,
+) -> None:
+    """Precision, recall and F1 of field extraction per field and in total (micro).
+
+    Each email is parsed and extracted as the pipeline does it; values are compared with
+    case and whitespace ignored, phone numbers as E.164.
+    """
+    from supportflow.config import load_tenant_config
+    from supportflow.eval.extract import ExtractionSetup, evaluate_extraction, read_gold
+
+    if demo == (gold is not None):
+        raise InputError("give --gold FILE or --demo")
+    demo_folder = Path(str(resources.files("supportflow.demo")))
+    gold_file = gold or demo_folder / DEMO_EXTRACT_GOLD
+    folder = tenant_dir or (demo_folder / "tenant" if demo else None)
+    setup = ExtractionSetup(region=region)
+    if folder is not None:
+        config = load_tenant_config(folder)
+        setup = ExtractionSetup(
+            patterns=config.extraction,
+            products=config.products,
+            limits=config.limits,
+            region=region,
+        )
+    report = evaluate_extraction(read_gold(gold_file), setup)
+    report["meta"] = {
+        "gold": "demo" if demo else str(gold_file),
+        "tenant": "demo" if demo and tenant_dir is None else str(folder) if folder else None,
+    }
+    if as_json:
+        emit_json(report)
+    else:
+        _print_extraction(report)
+
+
+def _print_extraction(report: dict[str, Any]) -> None:
+    typer.echo(f"{report['n']} emails")
+    typer.echo(f"{'field':<20} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}")
+    rows = [*report["fields"].items(), ("micro", report["micro"])]
+    for name, row in rows:
+        scores = " ".join(
+            f"{'-' if row[key] is None else format(row[key], '.3f'):>{width}}"
+            for key, width in (("precision", 9), ("recall", 7), ("f1", 6))
+        )
+        typer.echo(f"{name:<20} {scores} {row['support']:>7}")
 
 
 def _print_classification(report: dict[str, Any]) -> None:

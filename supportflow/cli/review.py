@@ -1,4 +1,4 @@
-"""`supportflow review list|show|approve|edit|reject`: human review from the terminal."""
+"""`supportflow review list|show|approve|edit|reject|label`: human review from the terminal."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import click
 import typer
 
+from supportflow.cases.labels import label_case
 from supportflow.cases.review import approve_case, get_case, reject_case
 from supportflow.cases.status import CaseStatus
 from supportflow.cases.views import case_detail, case_summary, list_cases
@@ -17,6 +18,10 @@ from supportflow.tenants import resolve_tenant
 
 review_app = typer.Typer(help="Review drafted replies.", no_args_is_help=True)
 ReviewerOpt = Annotated[str, typer.Option("--reviewer", help="who decides (for the audit log)")]
+LabelOpt = Annotated[
+    str | None,
+    typer.Option("--label", help="the right category, when triage's is wrong (a correction)"),
+]
 
 
 @review_app.command("list")
@@ -76,17 +81,26 @@ def _print_detail(detail: dict[str, object]) -> None:
     if isinstance(classification, dict):
         typer.echo(
             f"Category: {classification['label']} ({classification['confidence']:.2f}, "
-            f"route {classification['route']}): {classification['reason']}"
+            f"route {classification['route']})"
         )
+        for stage in classification["stages"]:
+            label = stage["label"] or "-"
+            typer.echo(
+                f"  {stage['stage']:<7} {label:<18} {stage['confidence']:.2f}  {stage['reason']}"
+            )
     draft = detail["draft"]
     if isinstance(draft, dict):
         typer.echo(f"\n--- Draft v{draft['version']} ---\n{draft['text']}")
 
 
 @review_app.command("approve")
-def approve(case_id: int, reviewer: ReviewerOpt = "cli", as_json: JsonOpt = False) -> None:
-    """Approve the latest draft as it is; it is sent by the worker (or `supportflow send`)."""
-    _decide(case_id, reviewer=reviewer, edited_text=None, as_json=as_json)
+def approve(
+    case_id: int, reviewer: ReviewerOpt = "cli", label: LabelOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Approve the latest draft as it is; it is sent by the worker (or `supportflow send`).
+
+    Approval confirms the case's category for training and the similar-case cache."""
+    _decide(case_id, reviewer=reviewer, edited_text=None, label=label, as_json=as_json)
 
 
 @review_app.command("edit")
@@ -95,6 +109,7 @@ def edit(
     text_file: Annotated[Path | None, typer.Option("--file", help="the edited reply")] = None,
     text: Annotated[str | None, typer.Option("--text", help="the edited reply, inline")] = None,
     reviewer: ReviewerOpt = "cli",
+    label: LabelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Approve an edited reply (from --file, --text, or your $EDITOR)."""
@@ -102,7 +117,7 @@ def edit(
         text = text_file.read_text(encoding="utf-8")
     if text is None:
         text = _edit_in_editor(case_id)
-    _decide(case_id, reviewer=reviewer, edited_text=text, as_json=as_json)
+    _decide(case_id, reviewer=reviewer, edited_text=text, label=label, as_json=as_json)
 
 
 def _edit_in_editor(case_id: int) -> str:
@@ -115,15 +130,20 @@ def _edit_in_editor(case_id: int) -> str:
     return edited
 
 
-def _decide(case_id: int, *, reviewer: str, edited_text: str | None, as_json: bool) -> None:
+def _decide(
+    case_id: int, *, reviewer: str, edited_text: str | None, label: str | None, as_json: bool
+) -> None:
     _, db = workspace()
     with db.session() as session:
-        entry = approve_case(session, case_id=case_id, reviewer=reviewer, edited_text=edited_text)
+        entry = approve_case(
+            session, case_id=case_id, reviewer=reviewer, edited_text=edited_text, label=label
+        )
         result = {
             "case": case_id,
             "status": CaseStatus.APPROVED.value,
             "outbox_message_id": entry.message_id,
             "to": entry.to_address,
+            "category": get_case(session, case_id).category,
         }
     if as_json:
         emit_json(result)
@@ -139,13 +159,39 @@ def reject(
     case_id: int,
     reason: Annotated[str, typer.Option("--reason", help="why the draft is rejected")],
     reviewer: ReviewerOpt = "cli",
+    label: LabelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reject the draft with a reason; no reply is sent."""
     _, db = workspace()
     with db.session() as session:
-        reject_case(session, case_id=case_id, reviewer=reviewer, reason=reason)
+        reject_case(session, case_id=case_id, reviewer=reviewer, reason=reason, label=label)
     if as_json:
         emit_json({"case": case_id, "status": CaseStatus.REJECTED.value, "reason": reason})
         return
     typer.echo(f"Case {case_id} rejected.")
+
+
+@review_app.command("label")
+def label(
+    case_id: int,
+    category: Annotated[str, typer.Argument(help="the case's right category")],
+    reviewer: ReviewerOpt = "cli",
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a case's category (any status): a correction the classifier trains on and the
+    similar-case cache reuses for the next similar message."""
+    _, db = workspace()
+    with db.session() as session:
+        row = label_case(session, case_id=case_id, label=category, reviewer=reviewer)
+        result = {
+            "case": case_id,
+            "label": row.label,
+            "predicted": row.predicted_label,
+            "corrected": row.corrected,
+        }
+    if as_json:
+        emit_json(result)
+        return
+    change = f" (triage said {result['predicted']})" if result["corrected"] else ""
+    typer.echo(f"Case {case_id} labelled {category}{change}.")

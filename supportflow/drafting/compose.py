@@ -2,7 +2,8 @@
 
 Passages are numbered in rank order; the template cites them as [n], and the draft ends with
 a Sources list naming document, page and section for every number it cited, so a reviewer
-(and the customer) can check each statement.
+(and the customer) can check each statement. A reply follows the customer's language when the
+tenant has a template for it: `billing.de.j2` beside `billing.j2`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from supportflow.errors import ConfigurationError
 
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+# The heading of the sources list in a translated reply; English otherwise.
+_SOURCES_HEADING = {"de": "Quellen", "es": "Fuentes", "fr": "Sources", "it": "Fonti"}
 
 
 class PassageLike(Protocol):
@@ -75,25 +79,53 @@ def compose_draft(
     passages: Sequence[PassageLike],
     facts: Mapping[str, list[str]],
     context: Mapping[str, Any],
+    language: str | None = None,
 ) -> ComposedDraft:
     """Render `template_name` with the facts and numbered extracts of `passages`.
 
-    `context` carries customer_name, category, subject, company and agent_name. Raises
-    ConfigurationError when the template is missing or fails to render.
+    `context` carries customer_name, category, subject, company and agent_name. With a
+    `language` (ISO 639 code) the tenant's translation of the template is used when it has
+    one (`billing.de.j2` for `billing.j2` and "de"); the draft names the template used.
+    Raises ConfigurationError when the template is missing or fails to render.
     """
     numbered = [_template_passage(i, p, query) for i, p in enumerate(passages, start=1)]
     try:
-        template = templates.get_template(template_name)
+        template = _template_for(templates, template_name, language)
         body = template.render(**context, facts=dict(facts), passages=numbered)
     except jinja2.TemplateError as exc:
         raise ConfigurationError(f"reply template {template_name}: {exc}") from exc
     body = _BLANK_RUNS.sub("\n\n", body).strip()
     cited = _cited(body, numbered)
     if cited:
-        body += "\n\nSources:\n" + "\n".join(f"[{p.number}] {p.label}" for p in cited)
+        translated = language is not None and template.name != template_name
+        heading = _SOURCES_HEADING.get(language or "", "Sources") if translated else "Sources"
+        body += f"\n\n{heading}:\n" + "\n".join(f"[{p.number}] {p.label}" for p in cited)
     return ComposedDraft(
-        body_text=body + "\n", template=template_name, citations=[asdict(p) for p in cited]
+        body_text=body + "\n",
+        template=template.name or template_name,
+        citations=[asdict(p) for p in cited],
     )
+
+
+def localised_template_name(template_name: str, language: str) -> str:
+    """`billing.j2` in German is `billing.de.j2`."""
+    stem, dot, suffix = template_name.rpartition(".")
+    return f"{stem}.{language}.{suffix}" if dot else f"{template_name}.{language}"
+
+
+def _template_for(
+    templates: jinja2.Environment, template_name: str, language: str | None
+) -> jinja2.Template:
+    """The template in `language` when the tenant has it, else `template_name` itself.
+
+    Only a missing translation falls back; a broken one raises like any template error.
+    """
+    if language and _LANGUAGE_CODE.fullmatch(language):
+        try:
+            return templates.get_template(localised_template_name(template_name, language))
+        except jinja2.TemplateNotFound:
+            pass  # no translation: the default template answers
+    return templates.get_template(template_name)
 
 
 def _without_title(section: str | None, title: str) -> str | None:

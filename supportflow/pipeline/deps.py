@@ -8,6 +8,8 @@ from typing import Any, Protocol
 from supportflow.config import Settings
 from supportflow.store.db import Database
 from supportflow.tenants import ResourceCache
+from supportflow.triage.llm_stages import LlmStages
+from supportflow.triage.similar_cases import SimilarCaseMemory
 
 
 class MailTransport(Protocol):
@@ -27,3 +29,5 @@ class PipelineDeps:
     transport_factory: TransportFactory
     worker_id: str
     resources: ResourceCache = field(default_factory=ResourceCache)
+    similar_cases: SimilarCaseMemory = field(default_factory=SimilarCaseMemory)
+    llm_stages: LlmStages = field(default_factory=LlmStages)

@@ -32,9 +32,12 @@ def draft_reply(session: Session, case: Case, resources: TenantResources) -> Ste
         facts[field.name].append(field.value)
     if facts.get("customer_name"):
         customer_name = facts["customer_name"][0]
+    # The reply follows the customer's language when the tenant has a template in it.
+    language = facts["language"][0] if facts.get("language") else None
     composed = compose_draft(
         templates=resources.templates,
         template_name=category.template,
+        language=language,
         query=f"{message.subject}\n{message.new_text}",
         passages=passages,
         facts=facts,

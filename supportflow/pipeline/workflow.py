@@ -10,6 +10,7 @@ reviewer in any process records decisions, or ends the run so the case waits for
 
 from __future__ import annotations
 
+import functools
 from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
@@ -129,7 +130,10 @@ class CaseWorkflow(Workflow):
 
     @step(retry_policy=_RETRY)
     async def classify(self, ev: EmailScreened) -> CaseClassified | CaseParked:
-        return self._advance("classify", ev.case_id, classify_case, CaseClassified)
+        classify = functools.partial(
+            classify_case, similar=self.deps.similar_cases, llm_stages=self.deps.llm_stages
+        )
+        return self._advance("classify", ev.case_id, classify, CaseClassified)
 
     @step(retry_policy=_RETRY)
     async def extract(self, ev: CaseClassified) -> FieldsExtracted | CaseParked:

@@ -302,3 +302,75 @@ class KbVersion(Base):
     actor: Mapped[str] = mapped_column(String(200))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseVector(Base):
+    """The sentence embedding of a case's message, kept so reviewed cases can be found again
+    by similarity (the similar-case cache) without embedding them a second time."""
+
+    __tablename__ = "case_vectors"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    model: Mapped[str] = mapped_column(String(100))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, normalised
+
+
+class ReviewedLabel(Base):
+    """A category a reviewer confirmed (approve, edit) or set (a correction) for a case.
+
+    These are training data for the model and the memory of the similar-case cache.
+    `predicted_label`, `route` and `cache_label` keep what triage said, so each label's
+    reviewed accuracy can be measured.
+    """
+
+    __tablename__ = "reviewed_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    label: Mapped[str] = mapped_column(String(63))
+    predicted_label: Mapped[str | None] = mapped_column(String(63))
+    route: Mapped[str | None] = mapped_column(String(20))
+    cache_label: Mapped[str | None] = mapped_column(String(63))
+    corrected: Mapped[bool] = mapped_column(default=False)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)  # subject and new text, as triage saw them
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrainingExample(Base):
+    """A labelled example imported for a tenant's classifier (`supportflow train --examples`)."""
+
+    __tablename__ = "training_examples"
+    __table_args__ = (UniqueConstraint("tenant_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of label and text
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(63))
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModelVersion(Base):
+    """One trained classifier of a tenant, with the figures that decided its fate.
+
+    `status`: live (routes cases; one per tenant), shadow (scored beside the live one, never
+    routes), refused (worse than the live one on the held-out split), retired (was live).
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(Text)
+    features: Mapped[str] = mapped_column(Text)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,6 +4,9 @@ Every field says where it came from (`source`: header, subject, body or signatur
 the value is a piece of that text, its span (`text[start:end] == value`). Phone numbers (value
 normalised to E.164) and urgency (value a level, span on the cue) point at their evidence.
 
+Products are found by the tenant's catalogue (value the product's name, span the words used);
+`attachments_present` comes from the MIME structure (source header, no span, confidence 1.0).
+
 Patterns are deliberately conservative: a missed order id costs a reviewer a few seconds, a
 wrong one sends a reply about someone else's order. Tenant patterns run before the built-in
 ones and are trusted more (confidence 0.95 against 0.9 for a strong built-in pattern and less
@@ -21,7 +24,7 @@ from itertools import islice
 
 import phonenumbers
 
-from supportflow.config import ExtractionPatterns
+from supportflow.config import ExtractionPatterns, Product
 from supportflow.errors import ConfigurationError
 from supportflow.triage.fields import ExtractedField
 from supportflow.triage.names import (
@@ -31,6 +34,7 @@ from supportflow.triage.names import (
     signed_name,
 )
 from supportflow.triage.postal import find_postal_addresses
+from supportflow.triage.products import find_products
 from supportflow.triage.urgency import find_urgency
 
 __all__ = ["FIELD_NAMES", "ExtractedField", "extract_fields"]
@@ -45,6 +49,8 @@ FIELD_NAMES = (
     "ticket_reference",
     "phone_number",
     "urgency",
+    "product",
+    "attachments_present",
 )
 TENANT_CONFIDENCE = 0.95
 _IDENTIFIER_FIELDS = ("order_id", "tracking_number", "error_code", "ticket_reference")
@@ -124,7 +130,9 @@ _EMAIL = r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[
 _VALID_ADDRESS = re.compile(rf"{_EMAIL}")
 # An address in the body counts as the customer's only when they say it is theirs.
 _OWN_EMAIL = re.compile(
-    rf"\b(?:my|reach me at|contact me at|reply to|write to me at|email me at)\b[^\n@]{{0,40}}?"
+    # "my colleague at x@..." is someone else's: "my" must name the address itself.
+    rf"\b(?:my (?:new |personal |private |work |other )?(?:e-?mail|address)|reach me at"
+    rf"|contact me at|reply to|write to me at|email me at)\b[^\n@]{{0,40}}?"
     rf"(?<![\w.%+-])({_EMAIL})\b",
     re.IGNORECASE,
 )
@@ -134,6 +142,9 @@ PHONE_CONFIDENCE = 0.85
 # Each candidate costs the phone parser about 0.3 ms: bound the work on number-heavy text.
 _PHONE_TRIES = 200
 _MAX_PHONES_PER_SOURCE = 20
+_FAX_LABEL = re.compile(r"\b(?:fax|telefax)\b", re.IGNORECASE)
+_MAX_LISTED_ATTACHMENTS = 5
+_MAX_NAME_CHARS = 60
 
 
 def extract_fields(
@@ -144,13 +155,17 @@ def extract_fields(
     from_name: str | None,
     from_address: str | None,
     patterns: ExtractionPatterns,
+    products: Sequence[Product] = (),
+    attachments: Sequence[str | None] = (),
     default_region: str = "US",
 ) -> list[ExtractedField]:
     """Extract the fields named in FIELD_NAMES from one message.
 
     `text` is the body without quoted history and signature; `signature` the signature block,
-    if one was split off. Phone numbers without a country code are read as `default_region`
-    numbers. Each value appears once per field (the most confident finding is kept).
+    if one was split off. `products` is the tenant's catalogue; `attachments` names the
+    message's attached files (None for an unnamed part). Phone numbers without a country
+    code are read as `default_region` numbers. Each value appears once per field (the most
+    confident finding is kept).
     Raises ConfigurationError for an invalid tenant pattern or an unknown region.
     """
     if default_region not in phonenumbers.SUPPORTED_REGIONS:
@@ -164,6 +179,9 @@ def extract_fields(
     urgency = find_urgency({"subject": subject, "body": text})
     if urgency is not None:
         found.append(urgency)
+    found.extend(find_products(texts, products))
+    if attachments:
+        found.append(attachments_field(attachments))
     return _deduplicated(found)
 
 
@@ -186,6 +204,28 @@ def _customer_fields(
     for source in ("body", "signature"):
         for match in _OWN_EMAIL.finditer(texts[source]):
             yield _field("customer_email", match, 1, BODY_EMAIL_CONFIDENCE, source)
+
+
+def attachments_field(names: Sequence[str | None]) -> ExtractedField:
+    """`attachments_present` for a message with attachments: "yes: 2 files (a.pdf, b.png)".
+
+    The value starts with "yes" whatever follows; at most a few names are listed, each
+    shortened, so a message with hundreds of attachments still gives a short value.
+    """
+    shown = [_short_name(name) for name in names[:_MAX_LISTED_ATTACHMENTS]]
+    more = len(names) - len(shown)
+    listed = ", ".join(shown) + (f", +{more} more" if more else "")
+    count = f"{len(names)} file" + ("s" if len(names) != 1 else "")
+    return ExtractedField(
+        "attachments_present", f"yes: {count} ({listed})", 1.0, None, None, "header"
+    )
+
+
+def _short_name(name: str | None) -> str:
+    if not name or not name.strip():
+        return "unnamed"
+    name = " ".join(name.split())
+    return name if len(name) <= _MAX_NAME_CHARS else name[: _MAX_NAME_CHARS - 1] + "…"
 
 
 def _identifiers(text: str, source: str, patterns: ExtractionPatterns) -> Iterator[ExtractedField]:
@@ -260,10 +300,18 @@ def _phone_numbers(
         for match in islice(matcher, _MAX_PHONES_PER_SOURCE):
             if any(_overlaps(match.start, match.end, span) for span in taken):
                 continue
+            if _is_fax(texts[source], match.start):
+                continue
             value = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             yield ExtractedField(
                 "phone_number", value, PHONE_CONFIDENCE, match.start, match.end, source
             )
+
+
+def _is_fax(text: str, start: int) -> bool:
+    """Whether the number starting at `start` is labelled a fax number on its line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return _FAX_LABEL.search(text, line_start, start) is not None
 
 
 def _overlaps(start: int, end: int, span: tuple[int | None, int | None]) -> bool:

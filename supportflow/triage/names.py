@@ -33,6 +33,7 @@ _NOT_PERSONAL = frozenset(
     best confirmation dear fax hello hi invoice mobile order phone receipt regards reply sent
     tel thanks update www
     accounting finance legal logistics operations partner partners procurement purchasing
+    claims dispatch receiving returns warehouse
     """.split()
 )
 _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounce)", re.I)

@@ -1,6 +1,7 @@
 """Postal addresses, found conservatively: a house number, a capitalised street name and a
-street suffix ("42 Elm Street", "7b High Road", "PO Box 12"), optionally followed by a unit and
-a "City, ST 12345" or UK postcode line.
+street suffix ("42 Elm Street", "7b High Road", "PO Box 12"), optionally after a flat or unit
+("Flat 2, 14 Harcourt Road"), optionally followed by a unit and a "City, ST 12345" (Canadian
+"City, BC V6H 2M3" too) or UK postcode line.
 
 What it will not find is anything without a street suffix or written street-first (German
 "Königstraße 12"); better a missed address than a sentence mistaken for one. The value is the
@@ -33,13 +34,16 @@ _STREET = (
 _UNIT = (
     r"(?:,?[ \t]*(?:(?i:apt|apartment|suite|ste|unit|floor|fl)\.?|#)[ \t]*#?[A-Za-z0-9-]{1,6}\b)?"
 )
+# "Flat 2, " before the house number, the British way of writing a unit.
+_LEADING_UNIT = r"(?:\b(?i:flat|apartment|apt|unit|suite)\.?[ \t]+[A-Za-z0-9-]{1,6},?[ \t]+)?"
 _CITY = rf"{_CAPITALISED}(?:[ \t]+{_CAPITALISED}){{0,3}}"
-_US_LOCALITY = rf"{_CITY},?[ \t]+[A-Z]{{2}}(?:[ \t]+\d{{5}}(?:-\d{{4}})?)?\b"
+_ZIP = r"\d{5}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"  # US ZIP or Canadian postal code
+_US_LOCALITY = rf"{_CITY},?[ \t]+[A-Z]{{2}}(?:[ \t]+(?:{_ZIP}))?\b"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}\b"
 _UK_LOCALITY = rf"(?:{_CITY},?[ \t]+)?{_UK_POSTCODE}"
 _SEPARATOR = r"(?:,[ \t]*|[ \t]*\r?\n[ \t]*|,[ \t]*\r?\n[ \t]*)"
 _ADDRESS = re.compile(
-    rf"{_STREET}{_UNIT}(?P<locality>{_SEPARATOR}(?:{_UK_LOCALITY}|{_US_LOCALITY}))?"
+    rf"{_LEADING_UNIT}{_STREET}{_UNIT}(?P<locality>{_SEPARATOR}(?:{_UK_LOCALITY}|{_US_LOCALITY}))?"
 )
 
 

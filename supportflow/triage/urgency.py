@@ -53,7 +53,10 @@ _CUES = (
         re.compile(
             r"\b(?:asap|as soon as possible|right away|time[- ]sensitive|immediately"
             r"|(?:by|before|until|no later than) (?:today|tonight|tomorrow|end of (?:the )?day|eod"
-            r"|noon|this (?:morning|afternoon|evening)))\b",
+            r"|noon|this (?:morning|afternoon|evening)))\b"
+            # A named day is a deadline only after "by"/"before": "until Monday" is an absence.
+            r"|\b(?:by|before|no later than) (?:monday|tuesday|wednesday|thursday|friday"
+            r"|saturday|sunday)\b",
             _I,
         ),
         0.7,

@@ -85,6 +85,7 @@ REQUIRED_KEYS = {
     "per_label",
     "coverage_curve",
     "coverage_at_97",
+    "routes",
 }
 
 
@@ -126,7 +127,7 @@ def test_eval_classify_json_has_the_contract_keys(tmp_path: Path) -> None:
     assert (report["n_train"], report["n_test"]) == (24, 6)
     assert "oos_recall" not in report and report["min_confidence"] is None
     assert report["model"]["features"].startswith("TF-IDF only")
-    assert report["meta"] == {"train": str(train), "test": str(test)}
+    assert report["meta"] == {"train": str(train), "test": str(test), "oos": []}
     assert 0.0 < report["p50_ms"] <= report["p95_ms"]
     assert report["batch_per_second"] > 0
 
@@ -158,6 +159,8 @@ def test_coverage_curve_falls_as_the_threshold_rises(tmp_path: Path) -> None:
     for point in curve:
         assert (point["accuracy"] is None) == (point["coverage"] == 0.0)
     assert 0.0 <= report["coverage_at_97"] <= 1.0
+    routes = report["routes"]
+    assert routes["model"]["share"] + routes["unknown"]["share"] == pytest.approx(1.0)
 
 
 def test_out_of_scope_rows_train_an_unknown_label_and_are_scored(tmp_path: Path) -> None:
@@ -171,6 +174,7 @@ def test_out_of_scope_rows_train_an_unknown_label_and_are_scored(tmp_path: Path)
     assert {"in_scope_accuracy", "oos_recall", "oos_precision"} <= set(report)
     assert report["per_label"]["unknown"]["support"] == 1
     assert "oos_recall" in report["coverage_curve"][0]
+    assert set(report["routes"]) == {"model", "unknown"}
 
 
 def test_hold_out_labels_turns_their_test_rows_out_of_scope(tmp_path: Path) -> None:
@@ -289,3 +293,33 @@ def test_banking77_files_read_as_labelled_examples() -> None:
 
     assert len(examples) == 3080
     assert len({example.label for example in examples}) == 77
+
+
+def test_out_of_scope_files_are_added_to_the_test_set(tmp_path: Path) -> None:
+    train = _write_csv(tmp_path / "train.csv", _train_rows())
+    test = _write_jsonl(tmp_path / "test.jsonl", TEST)
+    natcs = tmp_path / "insurance.jsonl"
+    natcs.write_text(
+        '{"utterance": "I need a quote for my newest car", "intent": "GetQuote"}\n'
+        '{"utterance": "Can I add my son to the policy?", "intent": "AddDriver"}\n',
+        encoding="utf-8",
+    )
+
+    report = _eval(train, test, "--oos", str(natcs))
+
+    assert report["n_test"] == len(TEST) + 2 and report["n_oos"] == 2
+    assert report["meta"]["oos"] == [str(natcs)]
+    assert 0.0 <= report["oos_recall"] <= 1.0
+
+
+def test_an_out_of_scope_file_without_requests_is_a_clear_error(tmp_path: Path) -> None:
+    from supportflow.eval.classify import read_out_of_scope
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"intent": "x"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="no out-of-scope requests"):
+        read_out_of_scope(empty)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{nope\n", encoding="utf-8")
+    with pytest.raises(InputError, match="broken.jsonl:1: not JSON"):
+        read_out_of_scope(broken)

@@ -44,6 +44,22 @@ def test_a_batch_gives_the_same_vectors_as_one_text_at_a_time(minilm) -> None:
         assert float(batch[row] @ single) > 0.999
 
 
+def test_pooled_mean_is_embed_documents_and_max_is_another_unit_row(minilm) -> None:
+    texts = [f"Order {n} " + "has not arrived yet " * (n % 7) for n in range(40)]
+
+    pooled = minilm.embed_pooled(texts)
+
+    assert np.array_equal(pooled.mean, minilm.embed_documents(texts))
+    assert pooled.max.shape == (40, 384) and pooled.max.dtype == np.float32
+    assert np.allclose(np.linalg.norm(pooled.max, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(pooled.max, pooled.mean, atol=0.05)
+    # padding never wins the maximum: a text's max row is the same alone as in a batch
+    single = minilm.embed_pooled([texts[33]])
+    assert float(single.max[0] @ pooled.max[33]) > 0.999
+    assert np.array_equal(single.mean[0], minilm.embed_query(texts[33]))
+    assert minilm.embed_pooled([]).max.shape == (0, 384)
+
+
 def test_the_model_is_loaded_once_per_process(minilm) -> None:
     assert load_embedder("minilm") is minilm
     assert try_load_embedder("minilm") == (minilm, None)

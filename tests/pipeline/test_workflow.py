@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def test_a_run_interrupted_after_classify_resumes_at_extract(demo_db, demo_deps)
     for name, function in (
         ("receive", receive_email),
         ("screen", screen_email),
-        ("classify", classify_case),
+        ("classify", functools.partial(classify_case, similar=demo_deps.similar_cases)),
     ):
         run_recorded_step(demo_deps, name, case_id, function)
     # the worker "dies" here; a new run picks the case up where it stopped

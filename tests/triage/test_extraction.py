@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportflow.config import ExtractionPatterns
+from supportflow.config import ExtractionPatterns, Product
 from supportflow.errors import ConfigurationError
 from supportflow.triage.extraction import FIELD_NAMES, extract_fields
 
@@ -40,8 +40,20 @@ def _values(fields, name):
     return [field.value for field in fields if field.name == name]
 
 
+CATALOGUE = [
+    Product(name="Glide S2", aliases=["S2", "GS2"]),
+    Product(name="Brightwave Care+", aliases=["Care+", "Care Plus"]),
+    Product(name="Pane P1", aliases=["window robot"]),
+]
+
+
 def test_every_field_of_a_rich_message():
-    fields = _extract(RICH_BODY, subject="Re: [#987] order no. AB-1234")
+    fields = _extract(
+        RICH_BODY + "\nIt is my Glide S2.",
+        subject="Re: [#987] order no. AB-1234",
+        products=CATALOGUE,
+        attachments=["photo.jpg"],
+    )
 
     assert {field.name for field in fields} == set(FIELD_NAMES)
     assert _values(fields, "customer_name") == ["Jane Doe"]
@@ -57,6 +69,8 @@ def test_every_field_of_a_rich_message():
     assert _values(fields, "ticket_reference") == ["987", "4521", "123456"]
     assert _values(fields, "phone_number") == ["+14155552671"]
     assert _values(fields, "urgency") == ["high"]
+    assert _values(fields, "product") == ["Glide S2"]
+    assert _values(fields, "attachments_present") == ["yes: 1 file (photo.jpg)"]
 
 
 def test_spans_point_at_the_value_in_its_source():
@@ -333,3 +347,92 @@ def test_a_megabyte_of_text_is_handled():
     fields = _extract(text, signature=text[:5000])
 
     assert "order_id" in {field.name for field in fields}
+
+
+def test_products_are_named_by_the_catalogue_with_the_customers_words_as_span():
+    body = "My s2 stopped. Is Care+ worth it? Also, does the window robot fit small panes?"
+
+    fields = _extract(body, products=CATALOGUE)
+
+    products = [field for field in fields if field.name == "product"]
+    assert [field.value for field in products] == ["Glide S2", "Brightwave Care+", "Pane P1"]
+    assert [body[field.start : field.end] for field in products] == [
+        "s2",
+        "Care+",
+        "window robot",
+    ]
+    assert {field.confidence for field in products} == {0.8}
+
+
+def test_a_full_product_name_is_stronger_evidence_than_an_alias():
+    subject = "Glide  S2 keeps stopping"
+
+    fields = _extract("my S2 again", subject=subject, products=CATALOGUE)
+
+    (product,) = [field for field in fields if field.name == "product"]
+    assert (product.source, product.confidence) == ("subject", 0.9)
+    assert subject[product.start : product.end] == "Glide  S2"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["serial GS2-4A7731209", "an S20 phone", "the TS2 model", "Care+more", "no products here"],
+)
+def test_product_aliases_must_stand_as_whole_words(text):
+    assert _values(_extract(text, products=CATALOGUE), "product") == []
+
+
+def test_no_catalogue_means_no_products():
+    assert _values(_extract("My Glide S2 is broken"), "product") == []
+
+
+def test_attachments_present_lists_names_from_the_header():
+    fields = _extract("See attached", attachments=["receipt.pdf", None])
+
+    (field,) = [field for field in fields if field.name == "attachments_present"]
+    assert field == type(field)(
+        "attachments_present", "yes: 2 files (receipt.pdf, unnamed)", 1.0, None, None, "header"
+    )
+
+
+def test_many_or_long_attachment_names_keep_the_value_short():
+    names = ["x" * 500, *(f"scan-{i}.png" for i in range(200))]
+
+    (value,) = _values(_extract("", attachments=names), "attachments_present")
+
+    assert value.startswith("yes: 201 files (")
+    assert value.endswith(", +196 more)")
+    assert len(value) < 200
+
+
+def test_no_attachments_means_no_attachments_field():
+    assert _values(_extract("Hello", attachments=[]), "attachments_present") == []
+
+
+def test_a_fax_number_is_not_a_phone_number():
+    signature = "Dana Whitaker\nTel: +1 (702) 555-0110\nFax: +1 (702) 555-0111"
+
+    assert _values(_extract("Hi", signature=signature), "phone_number") == ["+17025550110"]
+
+
+def test_someone_elses_address_in_the_body_is_not_the_customers():
+    body = "For urgent matters please contact my colleague at office@example.org."
+
+    assert _values(_extract(body), "customer_email") == []
+
+
+def test_a_flat_before_the_street_and_a_canadian_postal_code():
+    body = (
+        "Ship to Flat 2, 14 Harcourt Road\nBristol BS6 7RD or 1550 Oak Street\n"
+        "Vancouver, BC V6H 2M3"
+    )
+
+    assert _values(_extract(body), "postal_address") == [
+        "Flat 2, 14 Harcourt Road\nBristol BS6 7RD",
+        "1550 Oak Street\nVancouver, BC V6H 2M3",
+    ]
+
+
+def test_a_deadline_on_a_named_day_is_high_but_an_absence_until_then_is_not():
+    assert _values(_extract("We need to know by Friday."), "urgency") == ["high"]
+    assert _values(_extract("I am away until Monday."), "urgency") == []

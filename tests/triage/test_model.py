@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import json
@@ -9,12 +10,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pytest
 import sklearn
 
-from supportflow.errors import ConfigurationError, InputError
-from supportflow.knowledge.embeddings import try_load_embedder
+from supportflow.errors import ConfigurationError, InputError, InternalError
+from supportflow.knowledge.embeddings import load_embedder, try_load_embedder
 from supportflow.triage.model import (
+    Embedded,
     LabelledExample,
     TextClassifier,
     load_examples,
@@ -120,6 +123,52 @@ def test_predict_agrees_with_predict_many(classifier, held_out):
         assert single.label == batched.label
         # One text and a padded batch embed a few float32 ulps apart.
         assert single.confidence == pytest.approx(batched.confidence, abs=1e-6)
+
+
+@needs_embeddings
+def test_embed_gives_the_embedders_query_vector(classifier, held_out):
+    text = held_out["billing"]
+
+    embedded = classifier.embed(text)
+
+    assert classifier.embedding_name == "all-MiniLM-L6-v2-int8" == embedded.model
+    assert embedded.sentence.shape == (384,) and embedded.sentence.dtype == np.float32
+    assert np.array_equal(embedded.sentence, load_embedder("minilm").embed_query(text))
+
+
+@needs_embeddings
+def test_predict_with_a_given_embedding_equals_predict_without(classifier, held_out):
+    for text in [*held_out.values(), "", "zzz unseen words only"]:
+        embedded = classifier.embed(text)
+        assert classifier.predict(text, embedded=embedded) == classifier.predict(text)
+
+
+@needs_embeddings
+def test_an_embedding_without_the_max_pooling_is_made_again(classifier, held_out):
+    text = held_out["billing"]
+    embedded = classifier.embed(text)
+    assert embedded.peaks is not None and embedded.peaks.shape == (384,)
+    mean_only = dataclasses.replace(embedded, peaks=None)  # as a format /2 classifier makes it
+
+    assert classifier.predict(text, embedded=mean_only) == classifier.predict(text)
+
+
+@needs_embeddings
+def test_predict_refuses_an_embedding_from_another_model(classifier, held_out):
+    text = held_out["billing"]
+    foreign = dataclasses.replace(classifier.embed(text), model="multilingual-e5-small-q4")
+
+    with pytest.raises(InternalError, match="trained on all-MiniLM-L6-v2-int8"):
+        classifier.predict(text, embedded=foreign)
+
+
+def test_a_classifier_without_embeddings_embeds_nothing(words_classifier, held_out):
+    text = held_out["billing"]
+    ignored = Embedded(sentence=np.zeros(384, dtype=np.float32), model="any")
+
+    assert words_classifier.embed(text) is None
+    assert words_classifier.embedding_name is None
+    assert words_classifier.predict(text, embedded=ignored) == words_classifier.predict(text)
 
 
 def test_words_model_predict_is_the_pipeline_arithmetic(words_classifier, held_out):
@@ -285,6 +334,36 @@ def test_a_version_1_file_loads_as_the_words_model(words_classifier, held_out, t
     assert loaded.features == "TF-IDF only"
     for text in held_out.values():
         assert loaded.predict(text) == words_classifier.predict(text)
+
+
+@needs_embeddings
+def test_a_version_2_file_reads_the_mean_pooling_only(classifier, held_out, tmp_path):
+    path = tmp_path / "model.joblib"
+    classifier.save(path)
+    joblib.dump(_as_version_2(joblib.load(path)), path)
+
+    loaded = TextClassifier.load(path)
+
+    texts = [*held_out.values(), "zzz unseen words only"]
+    assert loaded.uses_embeddings
+    assert loaded.embed(texts[0]).peaks is None
+    for single, batched in zip(
+        [loaded.predict(text) for text in texts], loaded.predict_many(texts), strict=True
+    ):
+        assert single.label == batched.label
+        assert single.confidence == pytest.approx(batched.confidence, abs=1e-6)
+
+
+def _as_version_2(payload: dict) -> dict:
+    """`payload` as format /2 wrote it: the joint model read the mean pooling alone, and the
+    saved models had no `joint_pooling` (the max pooling's columns are dropped here)."""
+    semantic = payload["semantic"]
+    joint = copy.deepcopy(semantic.joint)
+    joint.coef_ = joint.coef_[:, :-384]
+    joint.n_features_in_ = joint.coef_.shape[1]
+    old = dataclasses.replace(semantic, joint=joint)
+    del old.__dict__["joint_pooling"]
+    return {**payload, "format": "supportflow-text-classifier/2", "semantic": old}
 
 
 @pytest.mark.skipif(not (BANKING77 / "train.csv").exists(), reason="banking77 data not present")

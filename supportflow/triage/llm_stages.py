@@ -1,0 +1,55 @@
+"""Each tenant's LLM stage, built once per process from its configuration."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from supportflow.errors import ConfigurationError, InputError
+from supportflow.llm.client import OpenAiCompatibleClient
+from supportflow.tenants import TenantResources
+from supportflow.triage.examples import load_examples
+from supportflow.triage.llm_stage import LlmStage, LlmTriage, UnusableLlm
+
+logger = logging.getLogger(__name__)
+
+
+class LlmStages:
+    """The LLM stage of each tenant that configures `llm.models.classify`, made on first use
+    and made again when the tenant's resources are reloaded."""
+
+    def __init__(self) -> None:
+        self._stages: dict[int, tuple[TenantResources, LlmStage | None]] = {}
+        self._lock = threading.Lock()
+
+    def for_tenant(self, resources: TenantResources) -> LlmStage | None:
+        with self._lock:
+            cached = self._stages.get(resources.tenant_id)
+            if cached is not None and cached[0] is resources:
+                return cached[1]
+            stage = build_llm_stage(resources)
+            self._stages[resources.tenant_id] = (resources, stage)
+            return stage
+
+
+def build_llm_stage(resources: TenantResources) -> LlmStage | None:
+    """The tenant's LLM stage; None without a classify model; `UnusableLlm` saying why when
+    the configuration cannot work (a missing API key, unreadable examples)."""
+    config = resources.config
+    endpoint = config.llm
+    if endpoint is None or "classify" not in endpoint.models:
+        return None
+    try:
+        chat = OpenAiCompatibleClient(endpoint)
+        examples = load_examples(resources.folder / config.examples_file)
+    except (ConfigurationError, InputError) as exc:
+        logger.warning("tenant %s: the LLM stage is off: %s", resources.slug, exc)
+        return UnusableLlm(str(exc))
+    return LlmTriage(
+        chat,
+        model=endpoint.models["classify"],
+        company=config.tenant.name,
+        categories=config.categories,
+        examples=examples,
+        embedder=resources.embedder,
+    )

@@ -207,6 +207,7 @@ def score_predictions(
     coverage, at = coverage_at(expected, predictions, TARGET_ACCURACY)
     scores["coverage_at_97"] = coverage
     scores["threshold_at_97"] = at
+    scores["calibration_error"] = calibration_error(expected, predictions)
     scores["routes"] = route_coverage(expected, predictions, _threshold(min_confidence))
     return scores
 
@@ -310,6 +311,25 @@ def coverage_curve(
             point["oos_recall"] = round(_share(~routed[out_of_scope]), 4)
         curve.append(point)
     return curve
+
+
+def calibration_error(
+    expected: Sequence[str], predictions: Sequence[Prediction], bins: int = 10
+) -> float:
+    """Expected calibration error: over `bins` equal-width confidence bins, the gap between
+    each bin's mean confidence and its accuracy, weighted by its share of the predictions
+    (0: a confidence of 0.8 is right 80% of the time)."""
+    if not predictions:
+        return 0.0
+    confidence = np.array([p.confidence for p in predictions])
+    right = np.array([want == p.label for want, p in zip(expected, predictions, strict=True)])
+    index = np.minimum((confidence * bins).astype(int), bins - 1)
+    gaps = [
+        abs(confidence[index == b].mean() - right[index == b].mean()) * np.mean(index == b)
+        for b in range(bins)
+        if (index == b).any()
+    ]
+    return round(float(sum(gaps)), 4)
 
 
 def coverage_at(

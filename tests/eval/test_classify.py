@@ -86,6 +86,7 @@ REQUIRED_KEYS = {
     "coverage_curve",
     "coverage_at_97",
     "routes",
+    "calibration_error",
 }
 
 
@@ -323,3 +324,15 @@ def test_an_out_of_scope_file_without_requests_is_a_clear_error(tmp_path: Path) 
     broken.write_text("{nope\n", encoding="utf-8")
     with pytest.raises(InputError, match="broken.jsonl:1: not JSON"):
         read_out_of_scope(broken)
+
+
+def test_calibration_error_is_the_weighted_gap_between_confidence_and_accuracy() -> None:
+    from supportflow.eval.classify import calibration_error
+
+    def said(label: str, confidence: float) -> Prediction:
+        return Prediction(label=label, confidence=confidence, ranking=[(label, confidence)])
+
+    honest = [said("a", 0.75)] * 3 + [said("b", 0.75)]
+    assert calibration_error(["a"] * 4, honest) == 0.0  # 0.75 sure, 3 of 4 right
+    overconfident = [said("a", 0.95), said("b", 0.95)]
+    assert calibration_error(["a", "a"], overconfident) == pytest.approx(0.45)

@@ -13,11 +13,20 @@ from supportflow.tenants import TenantResources
 from supportflow.triage.extraction import extract_fields
 from supportflow.triage.fields import ExtractedField as Field
 from supportflow.triage.language import detect_language
+from supportflow.triage.llm_stages import LlmStages
 from supportflow.triage.sentiment import assess_sentiment
 from supportflow.triage.urgency import LEVELS
 
 
-def extract_case_fields(session: Session, case: Case, resources: TenantResources) -> StepOutcome:
+def extract_case_fields(
+    session: Session,
+    case: Case,
+    resources: TenantResources,
+    *,
+    llm_stages: LlmStages | None = None,
+) -> StepOutcome:
+    """Parse the message's facts, then (when the tenant configures an `extract` model) let
+    the LLM fill the fields the parsers left empty; add language and sentiment."""
     message = case.message
     text = message.new_text[: resources.config.limits.max_body_chars]
     fields = extract_fields(
@@ -30,6 +39,12 @@ def extract_case_fields(session: Session, case: Case, resources: TenantResources
         products=resources.config.products,
         attachments=[attachment.get("filename") for attachment in message.attachments],
     )
+    detail: dict[str, object] = {}
+    llm = llm_stages.extraction_for(resources) if llm_stages is not None else None
+    if llm is not None:
+        added = llm.extract(subject=message.subject, text=text, found=fields)
+        fields.extend(added.fields)
+        detail["llm"] = added.note
     fields.extend(_language_and_sentiment(text, resources.config.languages))
     session.add_all(
         ExtractedField(
@@ -44,7 +59,8 @@ def extract_case_fields(session: Session, case: Case, resources: TenantResources
         for f in fields
     )
     case.priority = _raised_priority(case.priority, fields)
-    return StepOutcome(detail={"fields": dict(Counter(f.name for f in fields))})
+    detail["fields"] = dict(Counter(f.name for f in fields))
+    return StepOutcome(detail=detail)
 
 
 def _raised_priority(priority: str | None, fields: list[Field]) -> str:

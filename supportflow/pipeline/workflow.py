@@ -24,6 +24,7 @@ from workflows.retry_policy import (
     wait_exponential,
 )
 
+from supportflow.cases.auto_approval import auto_approve_if_allowed
 from supportflow.cases.status import CaseStatus, transition
 from supportflow.errors import UpstreamError
 from supportflow.pipeline.classify import classify_case
@@ -137,7 +138,8 @@ class CaseWorkflow(Workflow):
 
     @step(retry_policy=_RETRY)
     async def extract(self, ev: CaseClassified) -> FieldsExtracted | CaseParked:
-        return self._advance("extract", ev.case_id, extract_case_fields, FieldsExtracted)
+        extract = functools.partial(extract_case_fields, llm_stages=self.deps.llm_stages)
+        return self._advance("extract", ev.case_id, extract, FieldsExtracted)
 
     @step(retry_policy=_RETRY)
     async def research(self, ev: FieldsExtracted) -> PassagesRetrieved | CaseParked:
@@ -149,11 +151,14 @@ class CaseWorkflow(Workflow):
 
     @step(retry_policy=_RETRY)
     async def review_gate(self, ev: DraftReady) -> ReviewRequested:
-        """Park the drafted case for review; the runner answers with any decision made."""
+        """Park the drafted case for review, approving it at once where the tenant's
+        auto-approval policy allows; the runner answers with any decision made."""
         with self.deps.db.session() as session:
             case = session.get_one(Case, ev.case_id)
             if case.status == CaseStatus.PROCESSING.value:
                 transition(session, case, CaseStatus.AWAITING_REVIEW, actor=PIPELINE_ACTOR)
+                config = self.deps.resources.for_tenant_id(session, case.tenant_id).config
+                auto_approve_if_allowed(session, case, config.auto_approve)
         return ReviewRequested(case_id=ev.case_id)
 
     @step

@@ -1,4 +1,5 @@
-"""Each tenant's LLM stage, built once per process from its configuration."""
+"""Each tenant's LLM stages (classification, extraction), built once per process from its
+configuration."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from supportflow.errors import ConfigurationError, InputError
 from supportflow.llm.client import OpenAiCompatibleClient
 from supportflow.tenants import TenantResources
 from supportflow.triage.examples import load_examples
+from supportflow.triage.llm_extraction import LlmExtraction
 from supportflow.triage.llm_stage import LlmStage, LlmTriage, UnusableLlm
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,18 @@ class LlmStages:
 
     def __init__(self) -> None:
         self._stages: dict[int, tuple[TenantResources, LlmStage | None]] = {}
+        self._extractions: dict[int, tuple[TenantResources, LlmExtraction | None]] = {}
         self._lock = threading.Lock()
+
+    def extraction_for(self, resources: TenantResources) -> LlmExtraction | None:
+        """The tenant's LLM extraction; None without an `extract` model or a usable client."""
+        with self._lock:
+            cached = self._extractions.get(resources.tenant_id)
+            if cached is not None and cached[0] is resources:
+                return cached[1]
+            extraction = build_llm_extraction(resources)
+            self._extractions[resources.tenant_id] = (resources, extraction)
+            return extraction
 
     def for_tenant(self, resources: TenantResources) -> LlmStage | None:
         with self._lock:
@@ -52,4 +65,20 @@ def build_llm_stage(resources: TenantResources) -> LlmStage | None:
         categories=config.categories,
         examples=examples,
         embedder=resources.embedder,
+    )
+
+
+def build_llm_extraction(resources: TenantResources) -> LlmExtraction | None:
+    """The tenant's LLM extraction; None without an extract model, or (logged) when the
+    endpoint cannot be used: extraction then rests on the parsers alone."""
+    endpoint = resources.config.llm
+    if endpoint is None or "extract" not in endpoint.models:
+        return None
+    try:
+        chat = OpenAiCompatibleClient(endpoint)
+    except ConfigurationError as exc:
+        logger.warning("tenant %s: LLM extraction is off: %s", resources.slug, exc)
+        return None
+    return LlmExtraction(
+        chat, model=endpoint.models["extract"], company=resources.config.tenant.name
     )

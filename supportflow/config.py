@@ -9,10 +9,19 @@ examples.
 from __future__ import annotations
 
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from supportflow.errors import ConfigurationError
@@ -45,6 +54,12 @@ class Settings(BaseSettings):
     embedding_model: Literal["minilm", "e5", "none"] = Field(
         default="minilm", description="embedding model for vector and hybrid search"
     )
+    secret_key: SecretStr | None = Field(
+        default=None, description="signs session cookies; default: generated in <home>/secret_key"
+    )
+    cookie_secure: bool = Field(
+        default=False, description="send the session cookie over HTTPS only (behind TLS)"
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -76,6 +91,8 @@ class Category(_Strict):
     template: str  # file name under the tenant's templates/ folder
     kb_tags: list[str] = Field(default_factory=list)
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    # Hours within which a reply is due; the review queue orders by received time + this.
+    sla_hours: float | None = Field(default=None, gt=0)
 
 
 class Rule(_Strict):
@@ -141,6 +158,53 @@ class Limits(_Strict):
     max_message_bytes: int = Field(default=25_000_000, gt=0)
 
 
+class ReviewPolicy(_Strict):
+    """What the review console offers this tenant's reviewers."""
+
+    # Bulk approve takes every awaiting draft at this confidence or more; None: no bulk approve.
+    bulk_approve_min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class AutoApproval(_Strict):
+    """When a draft may be sent without a person reading it first. Off unless enabled, and
+    then only for the listed categories: an empty list approves nothing."""
+
+    enabled: bool = False
+    min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    # True: the draft must cite at least one knowledge-base passage.
+    require_grounding: bool = True
+    categories: list[str] = Field(default_factory=list)
+    # Auto-approvals per tenant per UTC day; past it cases wait for a person as usual.
+    daily_cap: int = Field(default=100, ge=0)
+
+
+class ActionRule(_Strict):
+    """An action supportflow may propose to the reviewer (refund, coupon, ticket...). It is
+    proposed when the case's category is listed, every `requires` field was extracted and,
+    when `when_keywords` is set, the message says one of them. Proposals are only recorded:
+    people carry them out."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    # A format string over the required fields: "Refund order {order_id}".
+    label: str = Field(min_length=1)
+    categories: list[str] = Field(min_length=1)
+    requires: list[str] = Field(default_factory=list)
+    when_keywords: list[str] = Field(default_factory=list)
+    # Proposals are listed by priority, smallest first.
+    priority: int = 100
+
+    @model_validator(mode="after")
+    def _label_uses_required_fields(self) -> ActionRule:
+        try:
+            placeholders = {name for _, name, _, _ in Formatter().parse(self.label) if name}
+        except ValueError as exc:
+            raise ValueError(f"action {self.name}: label is not a format string: {exc}") from exc
+        missing = sorted(placeholders - set(self.requires))
+        if missing:
+            raise ValueError(f"action {self.name}: label uses fields not in requires: {missing}")
+        return self
+
+
 class TenantConfig(_Strict):
     """Everything in a tenant's tenant.yaml."""
 
@@ -152,10 +216,13 @@ class TenantConfig(_Strict):
     products: list[Product] = Field(default_factory=list)
     llm: LlmEndpoint | None = None
     limits: Limits = Limits()
+    review: ReviewPolicy = ReviewPolicy()
     # Languages the tenant's customers write in (ISO 639 codes): language detection prefers
     # them, so short messages are not read as a rare language. Empty: any language.
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(default_factory=list)
     examples_file: str = "examples.csv"
+    auto_approve: AutoApproval = AutoApproval()
+    actions: list[ActionRule] = Field(default_factory=list)
 
     @field_validator("categories")
     @classmethod
@@ -166,6 +233,25 @@ class TenantConfig(_Strict):
         if "unknown" in names:
             raise ValueError("'unknown' is reserved for requests no category fits")
         return value
+
+    @model_validator(mode="after")
+    def _auto_approve_known_categories(self) -> TenantConfig:
+        names = {c.name for c in self.categories}
+        unknown = [name for name in self.auto_approve.categories if name not in names]
+        if unknown:
+            raise ValueError(f"auto_approve.categories: not categories: {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _actions_name_known_categories(self) -> TenantConfig:
+        names = {c.name for c in self.categories}
+        for action in self.actions:
+            unknown = [name for name in action.categories if name not in names]
+            if unknown:
+                raise ValueError(f"action {action.name}: not categories: {', '.join(unknown)}")
+        if len({a.name for a in self.actions}) != len(self.actions):
+            raise ValueError("action names must be unique")
+        return self
 
     def category(self, name: str) -> Category | None:
         return next((c for c in self.categories if c.name == name), None)
@@ -181,3 +267,18 @@ def load_tenant_config(folder: Path) -> TenantConfig:
         raise ConfigurationError(f"{path}: tenant configuration not found") from exc
     except (yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"{path}: invalid tenant configuration: {exc}") from exc
+
+
+# Parsing YAML on every request would cost more than a page; tenant.yaml rarely changes.
+_CURRENT: dict[Path, tuple[int, TenantConfig]] = {}
+
+
+def current_tenant_config(folder: Path) -> TenantConfig:
+    """The tenant's configuration as its tenant.yaml says now, parsed again only when the
+    file changed (its modification time)."""
+    stamp = (folder / "tenant.yaml").stat().st_mtime_ns
+    cached = _CURRENT.get(folder)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, load_tenant_config(folder))
+        _CURRENT[folder] = cached
+    return cached[1]

@@ -5,7 +5,10 @@
     │   ├── MalformedEmailError      bytes that cannot be read as an email at all
     │   ├── IngestError              a file or folder given to `ingest` cannot be read
     │   ├── DocumentLoadError        a knowledge-base document cannot be loaded
-    │   └── NotFoundError            a case, draft or document id that does not exist
+    │   ├── NotFoundError            a case, draft or document id that does not exist
+    │   ├── AuthenticationError      wrong or missing credentials (password, token, session)
+    │   ├── PermissionDeniedError    signed in, but the role does not allow it (or bad CSRF)
+    │   └── RateLimitedError         too many failed logins; `retry_after` seconds to wait
     ├── ConfigurationError           settings or tenant YAML are wrong: fix the configuration
     ├── StateError                   an action that the case's status does not allow
     ├── UpstreamError                a service we depend on failed (SMTP, database)
@@ -41,6 +44,22 @@ class DocumentLoadError(InputError):
 
 class NotFoundError(InputError):
     """An id that names nothing."""
+
+
+class AuthenticationError(InputError):
+    """Credentials are missing, wrong, or belong to a disabled account or revoked token."""
+
+
+class PermissionDeniedError(InputError):
+    """The principal is known but may not do this."""
+
+
+class RateLimitedError(InputError):
+    """Too many failed attempts; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ConfigurationError(SupportflowError):

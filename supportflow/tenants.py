@@ -138,18 +138,25 @@ def _stamp(path: Path) -> FileStamp:
     return status.st_ino, status.st_mtime_ns, status.st_size
 
 
+def config_file_stamp(folder: Path) -> FileStamp:
+    """What identifies tenant.yaml now; it is replaced whole when edited through the API."""
+    return _stamp(folder / "tenant.yaml")
+
+
 @dataclass(frozen=True)
 class _Cached:
     resources: TenantResources
     stamp: tuple[FileStamp, FileStamp]  # taken before the models were read
+    config_stamp: FileStamp  # taken before tenant.yaml was read
 
 
 class ResourceCache:
     """Per-process cache of TenantResources, keyed by tenant id.
 
-    Each lookup stats the tenant's model files (microseconds); when a promotion has replaced
-    one, the classifiers are read again, so running workers use the new model without a
-    restart.
+    Each lookup stats the tenant's model files and tenant.yaml (microseconds); when a
+    promotion has replaced a model, the classifiers are read again, and when tenant.yaml has
+    changed (thresholds set through the API), the configuration and rules are, so running
+    workers use them without a restart.
     """
 
     def __init__(self, embedder: Embedder | None = None) -> None:
@@ -161,8 +168,9 @@ class ResourceCache:
         with self._lock:
             cached = self._items.get(tenant.id)
             if cached is None:
-                stamp = model_files_stamp(Path(tenant.config_dir))
-                cached = _Cached(load_resources(tenant, self._embedder), stamp)
+                folder = Path(tenant.config_dir)
+                stamp, config_stamp = model_files_stamp(folder), config_file_stamp(folder)
+                cached = _Cached(load_resources(tenant, self._embedder), stamp, config_stamp)
                 self._items[tenant.id] = cached
             return self._fresh(cached, object_session(tenant))
 
@@ -179,12 +187,16 @@ class ResourceCache:
             self._items.clear()
 
     def _fresh(self, cached: _Cached, session: Session | None) -> TenantResources:
-        """`cached`'s resources, with a classifier read again if its file changed. Called with
-        the lock held."""
+        """`cached`'s resources, with whatever changed on disk (a model file, tenant.yaml) read
+        again. Called with the lock held."""
         resources = cached.resources
         stamp = model_files_stamp(resources.folder)
-        if stamp == cached.stamp:
+        config_stamp = config_file_stamp(resources.folder)
+        if stamp == cached.stamp and config_stamp == cached.config_stamp:
             return resources
+        if config_stamp != cached.config_stamp:
+            config = load_tenant_config(resources.folder)
+            resources = replace(resources, config=config, rules=RuleSet.from_rules(config.rules))
         if stamp[0] != cached.stamp[0]:
             resources = replace(
                 resources,
@@ -194,5 +206,5 @@ class ResourceCache:
         if stamp[1] != cached.stamp[1]:
             shadow = _load_if_present(resources.folder / SHADOW_FILE)
             resources = replace(resources, shadow_classifier=shadow)
-        self._items[resources.tenant_id] = _Cached(resources, stamp)
+        self._items[resources.tenant_id] = _Cached(resources, stamp, config_stamp)
         return resources

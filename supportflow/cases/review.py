@@ -61,18 +61,21 @@ def approve_case(
     reviewer: str,
     edited_text: str | None = None,
     label: str | None = None,
+    automatic: bool = False,
 ) -> OutboxEntry:
     """Approve the latest draft, or a new version with `edited_text`; queue it for sending.
 
-    Approval confirms the case's category as a reviewed label, or records `label` instead
-    (a correction when it differs from triage's).
+    A person's approval confirms the case's category as a reviewed label, or records
+    `label` instead (a correction when it differs from triage's). An `automatic` approval
+    (the tenant's auto-approval policy) is recorded as "auto_approve" and confirms nothing:
+    triage's own decisions must not become its training data.
     """
     case, draft = _reviewable(session, case_id)
     if label is not None:
         label_case(session, case_id=case_id, label=label, reviewer=reviewer)
-    else:
+    elif not automatic:
         confirm_label(session, case, reviewer)
-    decision = "approve"
+    decision = "auto_approve" if automatic else "approve"
     diff = None
     if edited_text is not None and edited_text.strip() != draft.body_text.strip():
         if not edited_text.strip():

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from supportflow.actions.decisions import action_view, case_actions
 from supportflow.cases.review import latest_draft
 from supportflow.drafting.compose import PassageLike
 from supportflow.store.models import (
@@ -149,6 +150,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
         )
     ]
     detail["drafts"] = [_draft(d) for d in _drafts(session, case.id)]
+    detail["actions"] = [action_view(a) for a in case_actions(session, case.id)]
     detail["decisions"] = [
         {
             "decision": d.decision,

@@ -13,6 +13,7 @@ import typer
 from supportflow.cli import kb, mail, review, setup, train, work
 from supportflow.cli.bench import bench_app
 from supportflow.cli.eval import eval_app
+from supportflow.cli.users import users_app
 from supportflow.errors import SupportflowError
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.command("train")(train.train)
 app.add_typer(train.models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
+app.add_typer(users_app, name="user")
 
 
 def main() -> None:

@@ -87,3 +87,25 @@ def kb(
     )
     for mode, figures in result["search"].items():
         typer.echo(f"  {mode:<8} p50 {figures['p50_ms']:>8} ms   p95 {figures['p95_ms']:>8} ms")
+
+
+@bench_app.command("console")
+def console(
+    cases: Annotated[int, typer.Option(min=1, help="synthetic cases in the tenant")] = 10_000,
+    requests: Annotated[int, typer.Option(min=1, help="timed requests per endpoint")] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """Server time (p50/p95) of the queue page, the cases API and the overview at scale."""
+    from supportflow.eval.console_bench import bench_console
+
+    result = bench_console(cases, requests=requests)
+    if as_json:
+        emit_json(result)
+        return
+    typer.echo(f"{result['cases']} cases, {result['requests']} requests per endpoint:")
+    for path, figures in result["endpoints"].items():
+        typer.echo(
+            f"  GET {path:<26} p50 {figures['p50_ms']:>7} ms   p95 {figures['p95_ms']:>7} ms"
+        )
+    verdict = "under" if result["queue_p95_under_target"] else "OVER"
+    typer.echo(f"queue p95 {verdict} the {result['target_ms']:.0f} ms target")

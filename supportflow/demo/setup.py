@@ -2,19 +2,21 @@
 
 `run_demo` is what `make demo` ends in: register the tenant, train its classifier, write
 and add the knowledge base (generating the PDF manuals), ingest the inbox and process every
-message, so the web page shows drafts waiting for review.
+message, so the web page shows drafts waiting for review; and create the demo's admin login.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from supportflow.accounts.passwords import generate_password
+from supportflow.accounts.users import create_user, find_user
 from supportflow.cases.intake import IntakeResult, ingest_path
 from supportflow.cases.views import status_counts
 from supportflow.config import Settings
@@ -26,10 +28,28 @@ from supportflow.store.models import Tenant
 from supportflow.workers.embedded import build_deps, process_pending
 from supportflow.workspace import init_tenant
 
+DEMO_LOGIN_EMAIL = "demo@brightwave.example"
+
 
 def demo_tenant_dir() -> Path:
     """The demo tenant folder shipped inside the package."""
     return Path(str(resources.files("supportflow.demo") / "tenant"))
+
+
+@dataclass
+class DemoLogin:
+    """The demo's admin login; `password` only on the run that created it."""
+
+    email: str
+    password: str | None
+
+    def describe(self) -> list[str]:
+        if self.password is None:
+            return [
+                f"Sign in as {self.email} (password unchanged; reset with "
+                f"`supportflow user password {self.email}`)"
+            ]
+        return [f"Sign in as {self.email} with password {self.password} (shown once)"]
 
 
 @dataclass
@@ -41,6 +61,7 @@ class DemoSummary:
     intake_errors: list[str] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
     search_note: str | None = None  # why search is keyword-only, if it is
+    login: DemoLogin | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +72,7 @@ class DemoSummary:
             "intake_errors": self.intake_errors,
             "cases": dict(self.outcomes),
             "search": "keyword only: " + self.search_note if self.search_note else "hybrid",
+            "login": asdict(self.login) if self.login else None,
         }
 
     def describe(self, *, host: str, port: int, smtp: str) -> str:
@@ -72,7 +94,8 @@ class DemoSummary:
             "  .venv/bin/supportflow review reject ID --reason '...'",
             f"Approved replies are sent through SMTP at {smtp}; to watch them arrive, run",
             f"  .venv/bin/python -m aiosmtpd -n -l {smtp}",
-            f"Cases and drafts: http://{host}:{port}/",
+            f"Review console: http://{host}:{port}/",
+            *(self.login.describe() if self.login else []),
         ]
         return "\n".join(lines)
 
@@ -123,4 +146,18 @@ def run_demo(db: Database, settings: Settings) -> DemoSummary:
     process_pending(build_deps(db, settings))
     with db.session() as session:
         summary.outcomes.update(status_counts(session, tenant_id=tenant.id))
+    summary.login = ensure_demo_login(db, tenant)
     return summary
+
+
+def ensure_demo_login(db: Database, tenant: Tenant) -> DemoLogin:
+    """The demo's admin login: created with a generated password on the first run; later
+    runs leave it (and whatever password it has now) alone."""
+    with db.session() as session:
+        if find_user(session, DEMO_LOGIN_EMAIL) is not None:
+            return DemoLogin(email=DEMO_LOGIN_EMAIL, password=None)
+        password = generate_password()
+        create_user(
+            session, tenant_id=tenant.id, email=DEMO_LOGIN_EMAIL, role="admin", password=password
+        )
+    return DemoLogin(email=DEMO_LOGIN_EMAIL, password=password)

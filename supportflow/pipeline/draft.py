@@ -1,4 +1,5 @@
-"""Draft: fill the category's reply template with the facts and the cited passages."""
+"""Draft: fill the category's reply template with the facts and the cited passages, and
+propose the tenant's actions that apply to the case."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supportflow.actions import propose_actions, store_proposals
 from supportflow.drafting.compose import compose_draft
 from supportflow.pipeline.outcome import PIPELINE_ACTOR, StepOutcome
 from supportflow.store.models import Case, Draft, ExtractedField, RetrievedPassage
@@ -59,4 +61,15 @@ def draft_reply(session: Session, case: Case, resources: TenantResources) -> Ste
             author=PIPELINE_ACTOR,
         )
     )
-    return StepOutcome(detail={"template": composed.template, "citations": len(composed.citations)})
+    # In the step's transaction: the proposals exist exactly when the draft does.
+    proposals = propose_actions(
+        category.name, facts, message.subject, message.new_text, config.actions
+    )
+    store_proposals(session, case, proposals)
+    return StepOutcome(
+        detail={
+            "template": composed.template,
+            "citations": len(composed.citations),
+            "actions": [p.name for p in proposals],
+        }
+    )

@@ -374,3 +374,75 @@ class ModelVersion(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A person who signs in to the console or holds API tokens; belongs to one tenant.
+
+    `email` is stored lower-cased so the unique constraint means what people expect.
+    `role`: admin | reviewer | viewer (see supportflow.web.auth for what each may do).
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A user's API token; only its sha256 is kept, so the token is shown once at creation.
+    `prefix` (its first 8 characters) lets people tell their tokens apart in lists."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DraftFeedback(Base):
+    """A reviewer's thumbs up or down on a draft, with an optional reason: training data for
+    drafting. One per reviewer and draft; giving it again replaces the earlier one."""
+
+    __tablename__ = "draft_feedback"
+    __table_args__ = (UniqueConstraint("draft_id", "reviewer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"))
+    reviewer: Mapped[str] = mapped_column(String(320))
+    rating: Mapped[str] = mapped_column(String(4))  # up | down
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProposedAction(Base):
+    """An action the pipeline proposed for a case (refund, coupon, ticket...) and what a
+    reviewer decided. `status`: proposed | accepted | declined. Accepted actions are carried
+    out by people; supportflow only records them."""
+
+    __tablename__ = "proposed_actions"
+    __table_args__ = (UniqueConstraint("case_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(63))
+    label: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

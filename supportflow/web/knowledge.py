@@ -3,6 +3,9 @@
 Uploads are the file's bytes as the request body (`PUT /api/v1/kb/documents/{name}`), so no
 multipart parser is needed; the file is kept in the tenant's folder and ingested like
 `supportflow kb add`.
+
+Every endpoint acts for the signed-in principal's tenant only: reading and searching need the
+"read" permission, uploading and removing documents "admin".
 """
 
 from __future__ import annotations
@@ -10,8 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Body, Depends, Query
 
 from supportflow.cases.views import passage_view
 from supportflow.config import Settings
@@ -21,10 +23,14 @@ from supportflow.knowledge.index import list_documents, search
 from supportflow.knowledge.library import add_files, document_view, remove_document
 from supportflow.knowledge.loaders import SUPPORTED_EXTENSIONS
 from supportflow.store.db import Database
-from supportflow.tenants import resolve_tenant, tenant_folder
+from supportflow.store.models import Tenant
+from supportflow.tenants import tenant_folder
+from supportflow.web.auth import Principal, api_user
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,150}$")
 MAX_UPLOAD_BYTES = 50_000_000
+Reader = Annotated[Principal, Depends(api_user("read"))]
+Editor = Annotated[Principal, Depends(api_user("admin"))]
 
 
 def _checked_name(name: str) -> str:
@@ -41,24 +47,23 @@ def knowledge_router(settings: Settings, db: Database) -> APIRouter:
     router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
     capabilities = detect_capabilities(db, settings.embedding_model)
 
-    def tenant_id(session: Session) -> int:
-        return resolve_tenant(session, None).id
-
     @router.get("/documents")
-    def documents() -> list[dict[str, Any]]:
+    def documents(principal: Reader) -> list[dict[str, Any]]:
         with db.session() as session:
-            return [document_view(d) for d in list_documents(session, tenant_id=tenant_id(session))]
+            found = list_documents(session, tenant_id=principal.tenant_id)
+            return [document_view(d) for d in found]
 
     @router.put("/documents/{name}")
     def upload(
         name: str,
+        principal: Editor,
         content: Annotated[bytes, Body(media_type="application/octet-stream")],
         category: Annotated[list[str] | None, Query()] = None,
     ) -> dict[str, Any]:
         if len(content) > MAX_UPLOAD_BYTES:
             raise InputError(f"{name}: over the {MAX_UPLOAD_BYTES} byte upload limit")
         with db.session() as session:
-            tenant = resolve_tenant(session, None)
+            tenant = session.get_one(Tenant, principal.tenant_id)
         folder = tenant_folder(settings, tenant.slug) / "kb"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / _checked_name(name)
@@ -69,7 +74,7 @@ def knowledge_router(settings: Settings, db: Database) -> APIRouter:
             paths=[path],
             tags=category or (),
             embedder=capabilities.embedder,
-            actor="api",
+            actor=principal.email,
         )
         if report.has_errors:
             path.unlink(missing_ok=True)
@@ -77,14 +82,15 @@ def knowledge_router(settings: Settings, db: Database) -> APIRouter:
         return {"version": report.version, "changes": [c.as_dict() for c in report.changes]}
 
     @router.delete("/documents/{document_id}")
-    def remove(document_id: int) -> dict[str, Any]:
-        with db.session() as session:
-            owner = tenant_id(session)
-        report = remove_document(db, tenant_id=owner, document_id=document_id, actor="api")
+    def remove(document_id: int, principal: Editor) -> dict[str, Any]:
+        report = remove_document(
+            db, tenant_id=principal.tenant_id, document_id=document_id, actor=principal.email
+        )
         return {"version": report.version, "changes": [c.as_dict() for c in report.changes]}
 
     @router.get("/search")
     def search_kb(
+        principal: Reader,
         q: Annotated[str, Query(min_length=1)],
         k: Annotated[int, Query(ge=1, le=50)] = 5,
         mode: Annotated[SearchMode | None, Query()] = None,
@@ -94,7 +100,7 @@ def knowledge_router(settings: Settings, db: Database) -> APIRouter:
         with db.session() as session:
             passages = search(
                 session,
-                tenant_id=tenant_id(session),
+                tenant_id=principal.tenant_id,
                 query=q,
                 limit=k,
                 tags=category,

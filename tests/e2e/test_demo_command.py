@@ -45,6 +45,8 @@ def test_serve_shows_cases_and_its_workers_draft_new_mail(
 ) -> None:
     port = free_port()
     env = {**os.environ, "SUPPORTFLOW_WORKER_POLL_SECONDS": "0.2"}
+    token = api_token("lead@brightwave.example")
+    auth = {"Authorization": f"Bearer {token}"}
     server = subprocess.Popen(
         [
             sys.executable,
@@ -70,15 +72,30 @@ def test_serve_shows_cases_and_its_workers_draft_new_mail(
             capture_output=True,
             timeout=60,
         )
+        assert httpx.get(f"{base}/api/v1/cases").status_code == 401
         wait_until(
-            lambda: httpx.get(f"{base}/api/v1/cases").json()[0]["status"] == "awaiting_review"
+            lambda: (
+                httpx.get(f"{base}/api/v1/cases", headers=auth).json()["items"][0]["status"]
+                == "awaiting_review"
+            )
         )
-        page = httpx.get(f"{base}/")
-        assert "Robot stops with E-104" in page.text and "Sources:" in page.text
+        [case] = httpx.get(f"{base}/api/v1/cases", headers=auth).json()["items"]
+        detail = httpx.get(f"{base}/api/v1/cases/{case['id']}", headers=auth).json()
+        assert detail["message"]["subject"] == "Robot stops with E-104"
+        assert "Sources:" in detail["draft"]["text"]
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     assert b"Traceback" not in stderr
+
+
+def api_token(email: str) -> str:
+    """A reviewer and an API token for them, made with the CLI as an operator would."""
+    run = CliRunner().invoke
+    assert run(app, ["user", "add", email, "--role", "reviewer", "--json"]).exit_code == 0
+    issued = run(app, ["user", "token", email, "--name", "e2e", "--json"])
+    assert issued.exit_code == 0, issued.output
+    return str(json.loads(issued.stdout)["token"])
 
 
 def wait_until(condition, timeout: float = 60) -> None:

@@ -5,12 +5,14 @@ Field names here are a contract for scripts; add fields, never rename them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supportflow.actions.decisions import action_view, case_actions
+from supportflow.cases.conversation_memory import conversation_context
 from supportflow.cases.review import latest_draft
 from supportflow.drafting.compose import PassageLike
 from supportflow.store.models import (
@@ -20,6 +22,7 @@ from supportflow.store.models import (
     Classification,
     Draft,
     ExtractedField,
+    Message,
     OutboxEntry,
     RetrievedPassage,
     ReviewDecision,
@@ -49,10 +52,36 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def case_summaries(session: Session, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """`case_summary` of many cases with two queries in all (messages, latest drafts)
+    instead of two per case: lists and the queue page show 50 at a time."""
+    ids = [case.id for case in cases]
+    # Loaded into the session's identity map, so each case.message below is found there.
+    session.scalars(select(Message).where(Message.id.in_([c.message_id for c in cases]))).all()
+    newest = (
+        select(Draft.case_id, func.max(Draft.version).label("version"))
+        .where(Draft.case_id.in_(ids))
+        .group_by(Draft.case_id)
+        .subquery()
+    )
+    drafts = {
+        draft.case_id: draft
+        for draft in session.scalars(
+            select(Draft).join(
+                newest, (Draft.case_id == newest.c.case_id) & (Draft.version == newest.c.version)
+            )
+        )
+    }
+    return [_summary(case, drafts.get(case.id)) for case in cases]
+
+
 def case_summary(session: Session, case: Case) -> dict[str, Any]:
     """The short form: enough to list and pick cases."""
+    return _summary(case, latest_draft(session, case.id))
+
+
+def _summary(case: Case, draft: Draft | None) -> dict[str, Any]:
     message = case.message
-    draft = latest_draft(session, case.id)
     return {
         "id": case.id,
         "status": case.status,
@@ -189,6 +218,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
             "sent_at": _iso(outbox.sent_at),
         }
     )
+    detail["conversation"] = conversation_context(session, case)
     detail["audit"] = audit_trail(session, case.id)
     return detail
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from supportflow.cases.status import CaseStatus
-from supportflow.cases.views import case_detail, case_summary, status_counts
+from supportflow.cases.views import case_detail, case_summaries, status_counts
 from supportflow.web.api.case_query import MAX_PAGE, CaseFilter, SortKey, find_cases
 from supportflow.web.api.deps import Reader, SessionDep, tenant_case, tenant_config
 from supportflow.web.api.schemas import CaseList
@@ -48,10 +48,11 @@ def list_cases(
         offset=offset,
         limit=limit,
     )
+    summaries = case_summaries(session, [case for case, _ in page.cases])
     return {
         "items": [
-            {**case_summary(session, case), "due_at": row.due_at.isoformat()}
-            for case, row in page.cases
+            {**summary, "due_at": row.due_at.isoformat()}
+            for summary, (_, row) in zip(summaries, page.cases, strict=True)
         ],
         "total": page.total,
         "next": page.next_offset,

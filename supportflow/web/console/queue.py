@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supportflow.cases.status import CaseStatus
-from supportflow.cases.views import case_summary
+from supportflow.cases.views import case_summaries
 from supportflow.config import TenantConfig
 from supportflow.store.models import Case, Message
 
@@ -117,8 +117,10 @@ def queue_page(
         case.id: case
         for case in session.scalars(select(Case).where(Case.id.in_([e.case_id for e in chosen])))
     }
+    summaries = case_summaries(session, [loaded[e.case_id] for e in chosen])
     cases = [
-        {**case_summary(session, loaded[e.case_id]), "due_at": e.due_at.isoformat()} for e in chosen
+        {**summary, "due_at": e.due_at.isoformat()}
+        for summary, e in zip(summaries, chosen, strict=True)
     ]
     return QueuePage(cases, len(ordered), page, pages)
 

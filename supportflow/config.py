@@ -158,6 +158,19 @@ class Limits(_Strict):
     max_message_bytes: int = Field(default=25_000_000, gt=0)
 
 
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # an environment variable's name
+
+
+class Webhooks(_Strict):
+    """Inbound-mail webhooks (POST /webhooks/<provider>/<tenant>). Each field names the
+    environment variable holding that provider's secret, so no secret sits in tenant.yaml;
+    a provider without one is refused (404)."""
+
+    mailgun_signing_key_env: str | None = Field(default=None, pattern=_ENV_NAME)  # signing key
+    sendgrid_basic_auth_env: str | None = Field(default=None, pattern=_ENV_NAME)  # user:password
+    postmark_basic_auth_env: str | None = Field(default=None, pattern=_ENV_NAME)  # user:password
+
+
 class ReviewPolicy(_Strict):
     """What the review console offers this tenant's reviewers."""
 
@@ -205,6 +218,27 @@ class ActionRule(_Strict):
         return self
 
 
+class Mailbox(_Strict):
+    """An IMAP mailbox `supportflow poll` reads new mail from. The password is read from the
+    environment variable `password_env` when connecting and never logged or stored."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+    host: str = Field(min_length=1)
+    port: int = Field(default=993, gt=0, lt=65536)
+    # ssl: TLS from the first byte (port 993); starttls: upgrade a plain connection (port
+    # 143); none: plaintext, for a server on the same machine only.
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str = Field(min_length=1)
+    password_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    folder: str = "INBOX"
+    # Where sent replies are filed; with it, a send interrupted by a crash is checked against
+    # this folder instead of going to a person (see supportflow.pipeline.send).
+    sent_folder: str | None = None
+    # False when the provider files mail sent through its SMTP server by itself (Gmail):
+    # appending too would file every reply twice.
+    append_sent: bool = True
+
+
 class TenantConfig(_Strict):
     """Everything in a tenant's tenant.yaml."""
 
@@ -223,6 +257,8 @@ class TenantConfig(_Strict):
     examples_file: str = "examples.csv"
     auto_approve: AutoApproval = AutoApproval()
     actions: list[ActionRule] = Field(default_factory=list)
+    mailboxes: list[Mailbox] = Field(default_factory=list)
+    webhooks: Webhooks = Webhooks()
 
     @field_validator("categories")
     @classmethod
@@ -252,6 +288,13 @@ class TenantConfig(_Strict):
         if len({a.name for a in self.actions}) != len(self.actions):
             raise ValueError("action names must be unique")
         return self
+
+    @field_validator("mailboxes")
+    @classmethod
+    def _unique_mailbox_names(cls, value: list[Mailbox]) -> list[Mailbox]:
+        if len({m.name for m in value}) != len(value):
+            raise ValueError("mailbox names must be unique")
+        return value
 
     def category(self, name: str) -> Category | None:
         return next((c for c in self.categories if c.name == name), None)

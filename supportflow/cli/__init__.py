@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from supportflow.cli import kb, mail, review, setup, train, work
+from supportflow.cli import kb, mail, mail_poll, review, setup, train, work
 from supportflow.cli.bench import bench_app
 from supportflow.cli.eval import eval_app
 from supportflow.cli.users import users_app
@@ -27,6 +27,7 @@ app.command("init")(setup.init)
 app.command("demo")(setup.demo)
 app.add_typer(kb.kb_app, name="kb")
 app.command("ingest")(mail.ingest)
+app.command("poll")(mail_poll.poll)
 app.command("process")(work.process)
 app.command("send")(work.send)
 app.command("serve")(work.serve)

@@ -109,3 +109,46 @@ def console(
         )
     verdict = "under" if result["queue_p95_under_target"] else "OVER"
     typer.echo(f"queue p95 {verdict} the {result['target_ms']:.0f} ms target")
+
+
+@bench_app.command("ingest")
+def ingest(
+    n: Annotated[int, typer.Option("--n", min=1, help="how many synthetic emails")] = 10_000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="also time parsing split over this many processes")
+    ] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Messages parsed, and accepted into cases, per second (no classification).
+
+    Varied synthetic emails (plain, HTML-only, attachments, non-UTF-8
+    charsets, quoted replies) are parsed in this process, then taken in
+    one per transaction into a throwaway SQLite database: intake and the
+    receive step (parse, customer, thread).
+
+    JSON keys: n, kinds, mean_bytes, cpu_count, database, intake_steps;
+    parse and intake, each with messages, seconds, messages_per_second,
+    p50_ms, p95_ms (intake adds cases_created and duplicates);
+    parse_by_kind with p50_ms and p95_ms for each kind;
+    parse_parallel with workers, messages, seconds, messages_per_second
+    (null with --workers 1).
+    """
+    from supportflow.eval.ingest_bench import bench_ingest
+
+    result = bench_ingest(n, workers=workers)
+    if as_json:
+        emit_json(result)
+        return
+    kinds = ", ".join(f"{count} {kind}" for kind, count in result["kinds"].items())
+    typer.echo(f"{result['n']} emails ({kinds}), {result['mean_bytes']} bytes on average")
+    for name in ("parse", "intake"):
+        figures = result[name]
+        typer.echo(
+            f"  {name:<7} {figures['messages_per_second']:>8} msg/s   "
+            f"p50 {figures['p50_ms']:>7} ms   p95 {figures['p95_ms']:>7} ms"
+        )
+    parallel = result["parse_parallel"]
+    if parallel is not None:
+        typer.echo(
+            f"  parse over {parallel['workers']} processes: {parallel['messages_per_second']} msg/s"
+        )

@@ -36,8 +36,11 @@ def find_body(message: EmailMessage, headers: HeaderReader, depth: int = 0) -> B
     """
     plain = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    parts = tuple(part for part in (plain, html) if isinstance(part, EmailMessage))
+    continued = _continuation_parts(message, plain)
+    parts = tuple(part for part in (plain, html, *continued) if isinstance(part, EmailMessage))
     text = _part_text(plain, headers) if isinstance(plain, EmailMessage) else ""
+    for part in continued:
+        text = _join_text(text, _part_text(part, headers))
     if not text.strip() and isinstance(html, EmailMessage):
         html_text = html_to_text(_part_text(html, headers))
         if html_text.strip():
@@ -46,6 +49,39 @@ def find_body(message: EmailMessage, headers: HeaderReader, depth: int = 0) -> B
         return Body(text=text, is_html_only=False, parts=parts)
     fallback = _fallback_body(message, headers, depth)
     return fallback if fallback.text.strip() else Body(text=text, is_html_only=False, parts=parts)
+
+
+def _continuation_parts(message: EmailMessage, plain: object) -> list[EmailMessage]:
+    """Unnamed inline text/plain parts after the body in a top-level multipart/mixed.
+
+    Mail clients show every inline text part of a mixed message in order: Apple Mail
+    splits text around an inline image, list servers append their footer as its own part.
+    Without this the text after the first part would be neither body nor attachment.
+    """
+    if message.get_content_type() != "multipart/mixed" or not isinstance(plain, EmailMessage):
+        return []
+    children = [part for part in message.iter_parts() if isinstance(part, EmailMessage)]
+    if not any(part is plain for part in children):
+        return []
+    after = children[next(i for i, part in enumerate(children) if part is plain) + 1 :]
+    return [part for part in after if _is_inline_plain_text(part)]
+
+
+def _is_inline_plain_text(part: EmailMessage) -> bool:
+    return (
+        part.get_content_type() == "text/plain"
+        and part.get_content_disposition() != "attachment"
+        and part.get_filename() is None
+    )
+
+
+def _join_text(text: str, more: str) -> str:
+    """`text` then `more` on a new line; a blank side adds nothing."""
+    if not more.strip():
+        return text
+    if not text.strip():
+        return more
+    return (text if text.endswith("\n") else text + "\n") + more
 
 
 def _fallback_body(message: EmailMessage, headers: HeaderReader, depth: int) -> Body:

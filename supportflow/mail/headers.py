@@ -200,6 +200,7 @@ class HeaderReader:
             pairs = utils.getaddresses([str(header)])
         else:
             pairs = [(address.display_name, address.addr_spec) for address in parsed]
+            pairs = self._with_comment_names(name, pairs)
         for display_name, addr_spec in pairs:
             display = " ".join(repair_text(display_name).split()) or None
             spec = normalise_address(repair_text(addr_spec))
@@ -207,6 +208,18 @@ class HeaderReader:
                 self.add_defect(f"header {name}: unusable address {addr_spec!r}")
             if display or spec:
                 yield display, spec
+
+    def _with_comment_names(self, name: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Fill empty display names from old-style comments ("a@b.c (Ann Lee)").
+
+        The structured parser drops comments, but RFC 822 senders put the name there and
+        it is the only name such a customer gives.
+        """
+        raw = self._raw(name) if any(not display for display, _ in pairs) else None
+        if not raw or "(" not in raw:
+            return pairs
+        commented = {spec.lower(): display for display, spec in utils.getaddresses([raw])}
+        return [(display or commented.get(spec.lower(), ""), spec) for display, spec in pairs]
 
     def message_ids(self, name: str) -> tuple[str, ...]:
         """All "<id>" tokens of header `name`, in order, without duplicates.

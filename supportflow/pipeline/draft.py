@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supportflow.actions import propose_actions, store_proposals
+from supportflow.cases.conversation_memory import conversation_context
 from supportflow.drafting.compose import compose_draft
 from supportflow.pipeline.outcome import PIPELINE_ACTOR, StepOutcome
 from supportflow.store.models import Case, Draft, ExtractedField, RetrievedPassage
@@ -36,6 +37,7 @@ def draft_reply(session: Session, case: Case, resources: TenantResources) -> Ste
         customer_name = facts["customer_name"][0]
     # The reply follows the customer's language when the tenant has a template in it.
     language = facts["language"][0] if facts.get("language") else None
+    conversation = conversation_context(session, case)
     composed = compose_draft(
         templates=resources.templates,
         template_name=category.template,
@@ -49,6 +51,11 @@ def draft_reply(session: Session, case: Case, resources: TenantResources) -> Ste
             "subject": message.subject,
             "company": config.tenant.name,
             "agent_name": config.tenant.support_name,
+            "conversation": {
+                "summary": conversation["summary"],
+                "history": conversation["history"],
+                "repeat_count": conversation["repeat_count"],
+            },
         },
     )
     session.add(

@@ -7,6 +7,7 @@ from collections import Counter
 
 from sqlalchemy.orm import Session
 
+from supportflow.cases.conversation_memory import note_facts
 from supportflow.pipeline.outcome import StepOutcome
 from supportflow.store.models import Case, ExtractedField
 from supportflow.tenants import TenantResources
@@ -59,6 +60,7 @@ def extract_case_fields(
         for f in fields
     )
     case.priority = _raised_priority(case.priority, fields)
+    note_facts(session, case, [(f.name, f.value) for f in fields])
     detail["fields"] = dict(Counter(f.name for f in fields))
     return StepOutcome(detail=detail)
 

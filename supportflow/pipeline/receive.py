@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supportflow.cases.conversation_memory import note_inbound
+from supportflow.cases.threads import THREAD_FALLBACK_WINDOW, is_reply_subject, normalise_subject
 from supportflow.errors import MalformedEmailError
 from supportflow.mail.parsing import ParsedEmail, parse_email
 from supportflow.pipeline.outcome import StepOutcome
@@ -16,13 +16,7 @@ from supportflow.store.base import utcnow
 from supportflow.store.models import Case, Conversation, Customer, Message
 from supportflow.tenants import TenantResources
 
-_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-THREAD_FALLBACK_WINDOW = timedelta(days=30)
-
-
-def normalise_subject(subject: str) -> str:
-    """The subject without reply/forward prefixes, lower-cased, for thread matching."""
-    return _REPLY_PREFIX.sub("", subject).strip().lower()
+__all__ = ["normalise_subject", "receive_email"]
 
 
 def receive_email(session: Session, case: Case, resources: TenantResources) -> StepOutcome:
@@ -40,6 +34,7 @@ def receive_email(session: Session, case: Case, resources: TenantResources) -> S
     case.conversation_id = conversation.id
     case.customer_id = customer.id if customer else None
     conversation.last_message_at = utcnow()
+    note_inbound(session, case)
     return StepOutcome(
         detail={
             "parsed": True,
@@ -86,7 +81,8 @@ def _conversation_for(
     session: Session, tenant_id: int, parsed: ParsedEmail, customer: Customer | None
 ) -> tuple[Conversation, str]:
     """The thread and how it was found: by In-Reply-To/References ("headers"), else by the
-    same customer and subject within 30 days ("subject"), else a new one ("new")."""
+    same customer and normalised subject within THREAD_FALLBACK_WINDOW when the subject
+    reads as a reply ("subject"), else a new one ("new")."""
     ids = [i for i in (parsed.in_reply_to, *parsed.references) if i]
     if ids:
         found = session.scalar(
@@ -101,7 +97,7 @@ def _conversation_for(
         if found is not None:
             return session.get_one(Conversation, found), "headers"
     subject = normalise_subject(parsed.subject)
-    if customer is not None and subject and parsed.subject != subject:
+    if customer is not None and subject and is_reply_subject(parsed.subject):
         candidate = session.scalar(
             select(Conversation)
             .where(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from supportflow.cases.conversation_memory import note_repeats
+from supportflow.cases.repeats import count_repeats, repeat_escalation
 from supportflow.pipeline.outcome import StepOutcome
 from supportflow.security.injection import find_injection
 from supportflow.store.models import Case
@@ -21,6 +23,13 @@ def screen_email(session: Session, case: Case, resources: TenantResources) -> St
     ]
     detail: dict[str, object] = {"notes": notes}
     reason = _escalation_reason(case, resources, limits.max_message_bytes)
+    if reason is None:
+        # Only mail we would answer counts as an ask; the memory records it in this step's
+        # transaction, so a re-run of the step cannot count it twice.
+        repeats = count_repeats(session, case, resources.config.extraction)
+        note_repeats(session, case, repeats.after_reply)
+        detail["asks"] = {"total": repeats.asks, "after_reply": repeats.after_reply}
+        reason = repeat_escalation(repeats)
     if reason is None and len(message.new_text) > limits.max_body_chars:
         notes.append(f"body over {limits.max_body_chars} characters: only the start is used")
     return StepOutcome(detail=detail, escalation=reason)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -446,3 +447,38 @@ class ProposedAction(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailboxState(Base):
+    """Where IMAP polling of one tenant mailbox folder stopped: the folder's UIDVALIDITY and
+    the highest UID whose message is committed as a case. A different UIDVALIDITY means the
+    server renumbered the folder, so polling starts over (Message-ID dedupe absorbs repeats)."""
+
+    __tablename__ = "mailbox_state"
+    __table_args__ = (UniqueConstraint("tenant_id", "mailbox", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    mailbox: Mapped[str] = mapped_column(String(100))
+    folder: Mapped[str] = mapped_column(String(255))
+    # UIDs and UIDVALIDITY are unsigned 32-bit: beyond a signed INTEGER on PostgreSQL.
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ConversationMemory(Base):
+    """What a conversation has been about so far, kept without an LLM (see
+    supportflow.cases.conversation_memory): `facts` holds the first request, the order ids,
+    products and error codes seen, our replies and the status; `summary` is rendered from
+    them. `repeat_count`: the customer's asks on the same issue since our first reply."""
+
+    __tablename__ = "conversation_memory"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), unique=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    inbound_count: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

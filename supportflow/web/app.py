@@ -24,6 +24,7 @@ from supportflow.web.console import console_router
 from supportflow.web.knowledge import knowledge_router
 from supportflow.web.login import install_auth
 from supportflow.web.overview import overview_router
+from supportflow.web.webhooks import webhooks_router
 from supportflow.workers.pool import WorkerPool
 
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings, db: Database, workers: WorkerPool | None = No
     app.include_router(knowledge_router(settings, db))
     app.include_router(api_router)
     app.include_router(overview_router)
+    app.include_router(webhooks_router)
     install_error_handlers(app)  # after the app's own handlers: the API's shape wins
 
     return app

@@ -105,11 +105,15 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.refuse = False  # answer 550 to every message
+        self.defer = 0  # answer 451 (try again later) to this many messages first
         self.port = 0
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         if self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if self.defer > 0:
+            self.defer -= 1
+            return "451 4.3.0 temporary failure, try again later"
         self.messages.append(
             (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)  # type: ignore[attr-defined]
         )

@@ -54,6 +54,22 @@ def test_server_down_is_retried_later_then_sent_once(demo_db, demo_home, smtp_se
     assert status(demo_db, case_id) == "sent"
 
 
+def test_a_server_that_refuses_then_accepts_gets_exactly_one_copy(
+    demo_db, demo_home, smtp_server
+) -> None:
+    smtp_server.defer = 1  # 451 to the first attempt, then 250
+    deps = deps_for(demo_db, demo_home, smtp_port=smtp_server.port, step_retry_seconds=0.01)
+    case_id = drafted_and_approved(demo_db, deps)
+    assert dict(process_pending(deps).outcomes) == {"approved": 1}
+    assert "451" in (outbox(demo_db, case_id).last_error or "")
+    with demo_db.session() as session:  # make the retry due now
+        session.execute(update(Case).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    assert dict(process_pending(deps).outcomes) == {"sent": 1}
+    assert process_pending(deps).total == 0
+    assert len(smtp_server.messages) == 1 and smtp_server.defer == 0
+    assert status(demo_db, case_id) == "sent"
+
+
 def test_refused_recipient_fails_the_case_without_retrying(demo_db, demo_home, smtp_server) -> None:
     smtp_server.refuse = True
     deps = deps_for(demo_db, demo_home, smtp_port=smtp_server.port)

@@ -6,8 +6,9 @@ a few sentences rendered from those facts alone, so the same thread always reads
 Each inbound message (receive, then extract) and each sent reply updates it inside that
 step's own transaction, so the memory changes exactly when the step happens, once.
 
-An LLM-written summary (issue 7) replaces only the rendering: `written_summary` is the seam
-that receives the deterministic summary and the facts; today it returns the summary as is.
+With a `summarise` LLM configured, the draft step has the LLM rewrite the summary it drafts
+with (`cases/llm_summary.py`) and keeps that text (`keep_written_summary`) until the next
+update renders the facts again; `written_summary` is where an update could ask too.
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ def note_reply(session: Session, case: Case, entry: OutboxEntry) -> None:
     facts["replies"] = [*facts.get("replies", []), reply]
     facts["status"] = f"answered on {reply['at']}"
     _save(memory, facts)
+
+
+def keep_written_summary(session: Session, case: Case, text: str) -> None:
+    """Keep an LLM's rewrite of the conversation's summary (the facts stay the record)."""
+    if case.conversation_id is None:
+        return
+    memory = memory_of(session, case.conversation_id)
+    memory.summary = text
+    memory.updated_at = utcnow()
 
 
 def note_repeats(session: Session, case: Case, repeat_count: int) -> None:

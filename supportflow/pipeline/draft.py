@@ -9,14 +9,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supportflow.actions import propose_actions, store_proposals
-from supportflow.cases.conversation_memory import conversation_context
+from supportflow.cases.conversation_memory import conversation_context, keep_written_summary
 from supportflow.drafting.compose import compose_draft
 from supportflow.pipeline.outcome import PIPELINE_ACTOR, StepOutcome
 from supportflow.store.models import Case, Draft, ExtractedField, RetrievedPassage
 from supportflow.tenants import TenantResources
+from supportflow.triage.llm_stages import LlmStages
 
 
-def draft_reply(session: Session, case: Case, resources: TenantResources) -> StepOutcome:
+def draft_reply(
+    session: Session,
+    case: Case,
+    resources: TenantResources,
+    *,
+    llm_stages: LlmStages | None = None,
+) -> StepOutcome:
+    """Fill the category's template with the facts, the cited passages and the
+    conversation's memory (its summary rewritten by the tenant's `summarise` LLM, if any),
+    and propose the tenant's actions."""
     message = case.message
     config = resources.config
     category = config.category(case.category or "")
@@ -38,6 +48,16 @@ def draft_reply(session: Session, case: Case, resources: TenantResources) -> Ste
     # The reply follows the customer's language when the tenant has a template in it.
     language = facts["language"][0] if facts.get("language") else None
     conversation = conversation_context(session, case)
+    summariser = llm_stages.summary_for(resources) if llm_stages is not None else None
+    summary_note = None
+    if summariser is not None and conversation["summary"]:
+        written = summariser.write(
+            summary=conversation["summary"], latest_message=f"{message.subject}\n{message.new_text}"
+        )
+        summary_note = written.note
+        if written.by_llm:
+            conversation["summary"] = written.text
+            keep_written_summary(session, case, written.text)
     composed = compose_draft(
         templates=resources.templates,
         template_name=category.template,
@@ -73,10 +93,11 @@ def draft_reply(session: Session, case: Case, resources: TenantResources) -> Ste
         category.name, facts, message.subject, message.new_text, config.actions
     )
     store_proposals(session, case, proposals)
-    return StepOutcome(
-        detail={
-            "template": composed.template,
-            "citations": len(composed.citations),
-            "actions": [p.name for p in proposals],
-        }
-    )
+    detail: dict[str, object] = {
+        "template": composed.template,
+        "citations": len(composed.citations),
+        "actions": [p.name for p in proposals],
+    }
+    if summary_note is not None:
+        detail["summary"] = summary_note
+    return StepOutcome(detail=detail)

@@ -147,7 +147,8 @@ class CaseWorkflow(Workflow):
 
     @step(retry_policy=_RETRY)
     async def draft(self, ev: PassagesRetrieved) -> DraftReady | CaseParked:
-        return self._advance("draft", ev.case_id, draft_reply, DraftReady)
+        draft = functools.partial(draft_reply, llm_stages=self.deps.llm_stages)
+        return self._advance("draft", ev.case_id, draft, DraftReady)
 
     @step(retry_policy=_RETRY)
     async def review_gate(self, ev: DraftReady) -> ReviewRequested:

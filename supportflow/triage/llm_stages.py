@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from supportflow.cases.llm_summary import LlmSummary
 from supportflow.errors import ConfigurationError, InputError
 from supportflow.llm.client import OpenAiCompatibleClient
 from supportflow.tenants import TenantResources
@@ -23,7 +24,18 @@ class LlmStages:
     def __init__(self) -> None:
         self._stages: dict[int, tuple[TenantResources, LlmStage | None]] = {}
         self._extractions: dict[int, tuple[TenantResources, LlmExtraction | None]] = {}
+        self._summaries: dict[int, tuple[TenantResources, LlmSummary | None]] = {}
         self._lock = threading.Lock()
+
+    def summary_for(self, resources: TenantResources) -> LlmSummary | None:
+        """The tenant's conversation summariser; None without a `summarise` model."""
+        with self._lock:
+            cached = self._summaries.get(resources.tenant_id)
+            if cached is not None and cached[0] is resources:
+                return cached[1]
+            summary = build_llm_summary(resources)
+            self._summaries[resources.tenant_id] = (resources, summary)
+            return summary
 
     def extraction_for(self, resources: TenantResources) -> LlmExtraction | None:
         """The tenant's LLM extraction; None without an `extract` model or a usable client."""
@@ -81,4 +93,20 @@ def build_llm_extraction(resources: TenantResources) -> LlmExtraction | None:
         return None
     return LlmExtraction(
         chat, model=endpoint.models["extract"], company=resources.config.tenant.name
+    )
+
+
+def build_llm_summary(resources: TenantResources) -> LlmSummary | None:
+    """The tenant's summariser; None without a summarise model, or (logged) when the endpoint
+    cannot be used: summaries then stay deterministic."""
+    endpoint = resources.config.llm
+    if endpoint is None or "summarise" not in endpoint.models:
+        return None
+    try:
+        chat = OpenAiCompatibleClient(endpoint)
+    except ConfigurationError as exc:
+        logger.warning("tenant %s: LLM summaries are off: %s", resources.slug, exc)
+        return None
+    return LlmSummary(
+        chat, model=endpoint.models["summarise"], company=resources.config.tenant.name
     )

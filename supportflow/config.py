@@ -154,6 +154,15 @@ class LlmEndpoint(_Strict):
 
 class Limits(_Strict):
     max_attachment_bytes: int = Field(default=2_000_000, gt=0)
+    # Attachments of these types (file extensions or MIME types) are kept as a note and never
+    # processed, whatever their size: programs and scripts have no place in a support reply.
+    blocked_attachment_types: list[str] = Field(
+        default_factory=lambda: [
+            ".exe", ".msi", ".bat", ".cmd", ".com", ".scr", ".pif", ".js", ".vbs", ".ps1",
+            ".jar", ".apk", ".dll", "application/x-msdownload", "application/x-dosexec",
+            "application/java-archive",
+        ]
+    )  # fmt: skip
     max_body_chars: int = Field(default=50_000, gt=0)
     max_message_bytes: int = Field(default=25_000_000, gt=0)
 

@@ -21,6 +21,12 @@ def screen_email(session: Session, case: Case, resources: TenantResources) -> St
         for a in message.attachments
         if a.get("is_oversize")
     ]
+    notes += [
+        f"attachment {a.get('filename') or '(unnamed)'} ({a['content_type']}) is a blocked"
+        " type: kept, not processed"
+        for a in message.attachments
+        if is_blocked_type(a, limits.blocked_attachment_types)
+    ]
     detail: dict[str, object] = {"notes": notes}
     reason = _escalation_reason(case, resources, limits.max_message_bytes)
     if reason is None:
@@ -33,6 +39,16 @@ def screen_email(session: Session, case: Case, resources: TenantResources) -> St
     if reason is None and len(message.new_text) > limits.max_body_chars:
         notes.append(f"body over {limits.max_body_chars} characters: only the start is used")
     return StepOutcome(detail=detail, escalation=reason)
+
+
+def is_blocked_type(attachment: dict[str, object], blocked: list[str]) -> bool:
+    """Whether the attachment's file extension or MIME type is one the tenant blocks."""
+    name = str(attachment.get("filename") or "").lower()
+    content_type = str(attachment.get("content_type") or "").lower()
+    return any(
+        content_type == kind.lower() if "/" in kind else name.endswith(kind.lower())
+        for kind in blocked
+    )
 
 
 def _escalation_reason(

@@ -39,3 +39,32 @@ def test_a_german_message_is_recorded_as_german_and_not_given_an_english_mood(de
 
     fields = fields_of(demo_db, case_id)
     assert (fields["language"], fields["sentiment"]) == ("de", "unknown")
+
+
+def test_a_program_attached_is_kept_as_a_note_and_never_processed(demo_db, demo_deps):
+    from email.message import EmailMessage
+
+    from supportflow.store.models import CaseStep
+
+    message = EmailMessage()
+    message["From"] = "Ana Keller <ana@example.com>"
+    message["To"] = "support@brightwave.example"
+    message["Subject"] = "Where is my order BW-482913?"
+    message["Message-ID"] = "<with-program@example.com>"
+    message.set_content("Hello, where is my order BW-482913? The tracker is attached.\n")
+    message.add_attachment(b"MZ\x90\x00", maintype="application", subtype="octet-stream",
+                           filename="tracker.exe")  # fmt: skip
+    message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf",
+                           filename="invoice.pdf")  # fmt: skip
+    [case_id] = ingest(demo_db, message.as_bytes())
+    process_pending(demo_deps)
+
+    with demo_db.session() as session:
+        screen = session.scalars(
+            select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.step == "screen")
+        ).one()
+    notes = screen.detail["notes"]
+    assert notes == [
+        "attachment tracker.exe (application/octet-stream) is a blocked type: kept, not processed"
+    ]
+    assert fields_of(demo_db, case_id)["attachments_present"].startswith("yes: 2 files")

@@ -1,10 +1,12 @@
-"""Each tenant's LLM stages (classification, extraction), built once per process from its
-configuration."""
+"""Each tenant's LLM stages (classification, extraction, conversation summary), built once
+per process from its configuration."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from supportflow.cases.llm_summary import LlmSummary
 from supportflow.errors import ConfigurationError, InputError
@@ -18,43 +20,39 @@ logger = logging.getLogger(__name__)
 
 
 class LlmStages:
-    """The LLM stage of each tenant that configures `llm.models.classify`, made on first use
-    and made again when the tenant's resources are reloaded."""
+    """Each tenant's LLM stages (classification, extraction, conversation summary), made on
+    first use and made again when the tenant's resources are reloaded."""
 
     def __init__(self) -> None:
-        self._stages: dict[int, tuple[TenantResources, LlmStage | None]] = {}
-        self._extractions: dict[int, tuple[TenantResources, LlmExtraction | None]] = {}
-        self._summaries: dict[int, tuple[TenantResources, LlmSummary | None]] = {}
+        # (tenant id, what) -> (the resources it was built from, the stage or None)
+        self._built: dict[tuple[int, str], tuple[TenantResources, Any]] = {}
         self._lock = threading.Lock()
 
-    def summary_for(self, resources: TenantResources) -> LlmSummary | None:
-        """The tenant's conversation summariser; None without a `summarise` model."""
-        with self._lock:
-            cached = self._summaries.get(resources.tenant_id)
-            if cached is not None and cached[0] is resources:
-                return cached[1]
-            summary = build_llm_summary(resources)
-            self._summaries[resources.tenant_id] = (resources, summary)
-            return summary
+    def for_tenant(self, resources: TenantResources) -> LlmStage | None:
+        """The tenant's LLM classification stage; None without a `classify` model."""
+        stage: LlmStage | None = self._cached(resources, "classify", build_llm_stage)
+        return stage
 
     def extraction_for(self, resources: TenantResources) -> LlmExtraction | None:
         """The tenant's LLM extraction; None without an `extract` model or a usable client."""
-        with self._lock:
-            cached = self._extractions.get(resources.tenant_id)
-            if cached is not None and cached[0] is resources:
-                return cached[1]
-            extraction = build_llm_extraction(resources)
-            self._extractions[resources.tenant_id] = (resources, extraction)
-            return extraction
+        extraction: LlmExtraction | None = self._cached(resources, "extract", build_llm_extraction)
+        return extraction
 
-    def for_tenant(self, resources: TenantResources) -> LlmStage | None:
+    def summary_for(self, resources: TenantResources) -> LlmSummary | None:
+        """The tenant's conversation summariser; None without a `summarise` model."""
+        summary: LlmSummary | None = self._cached(resources, "summarise", build_llm_summary)
+        return summary
+
+    def _cached(
+        self, resources: TenantResources, what: str, build: Callable[[TenantResources], Any]
+    ) -> Any:
         with self._lock:
-            cached = self._stages.get(resources.tenant_id)
+            cached = self._built.get((resources.tenant_id, what))
             if cached is not None and cached[0] is resources:
                 return cached[1]
-            stage = build_llm_stage(resources)
-            self._stages[resources.tenant_id] = (resources, stage)
-            return stage
+            built = build(resources)
+            self._built[(resources.tenant_id, what)] = (resources, built)
+            return built
 
 
 def build_llm_stage(resources: TenantResources) -> LlmStage | None:

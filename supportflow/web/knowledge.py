@@ -10,7 +10,6 @@ Every endpoint acts for the signed-in principal's tenant only: reading and searc
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -21,26 +20,14 @@ from supportflow.errors import InputError
 from supportflow.knowledge.capabilities import SearchMode, detect_capabilities
 from supportflow.knowledge.index import list_documents, search
 from supportflow.knowledge.library import add_files, document_view, remove_document
-from supportflow.knowledge.loaders import SUPPORTED_EXTENSIONS
+from supportflow.knowledge.uploads import checked_upload
 from supportflow.store.db import Database
 from supportflow.store.models import Tenant
 from supportflow.tenants import tenant_folder
 from supportflow.web.auth import Principal, api_user
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,150}$")
-MAX_UPLOAD_BYTES = 50_000_000
 Reader = Annotated[Principal, Depends(api_user("read"))]
 Editor = Annotated[Principal, Depends(api_user("admin"))]
-
-
-def _checked_name(name: str) -> str:
-    if not _SAFE_NAME.match(name) or ".." in name:
-        raise InputError(f"unsafe document name {name!r}: letters, digits, '.', '_', '-' only")
-    if not any(name.lower().endswith(ext) for ext in SUPPORTED_EXTENSIONS):
-        raise InputError(
-            f"{name}: unsupported type; one of {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
-        )
-    return name
 
 
 def knowledge_router(settings: Settings, db: Database) -> APIRouter:
@@ -60,13 +47,12 @@ def knowledge_router(settings: Settings, db: Database) -> APIRouter:
         content: Annotated[bytes, Body(media_type="application/octet-stream")],
         category: Annotated[list[str] | None, Query()] = None,
     ) -> dict[str, Any]:
-        if len(content) > MAX_UPLOAD_BYTES:
-            raise InputError(f"{name}: over the {MAX_UPLOAD_BYTES} byte upload limit")
+        checked_upload(name, content)
         with db.session() as session:
             tenant = session.get_one(Tenant, principal.tenant_id)
         folder = tenant_folder(settings, tenant.slug) / "kb"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / _checked_name(name)
+        path = folder / name
         path.write_bytes(content)
         report = add_files(
             db,

@@ -8,7 +8,6 @@ disagree.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from threading import Lock
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from supportflow.knowledge.index import list_documents, search
 from supportflow.knowledge.library import LibraryReport, add_files, document_view
 from supportflow.knowledge.loaders import SUPPORTED_EXTENSIONS
 from supportflow.knowledge.passages import SearchMode
+from supportflow.knowledge.uploads import MAX_UPLOAD_BYTES, checked_upload
 from supportflow.store.db import Database
 from supportflow.store.models import KbDocument, KbVersion, Tenant
 from supportflow.tenants import tenant_folder
@@ -34,8 +34,6 @@ from supportflow.web.console.deps import CsrfChecked, Reader, Reviewer, SessionD
 from supportflow.web.console.rendering import back_to, notify, render, tenant_config
 
 router = APIRouter(prefix="/kb")
-MAX_UPLOAD_BYTES = 50_000_000
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,150}$")
 _capabilities_lock = Lock()
 
 
@@ -162,14 +160,13 @@ def upload(
 def _ingest(
     request: Request, principal: Principal, name: str, content: bytes, tags: list[str]
 ) -> LibraryReport:
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise InputError(f"{name}: over the {MAX_UPLOAD_BYTES} byte upload limit")
+    checked_upload(name, content)
     db: Database = request.app.state.db
     with db.session() as session:
         slug = session.get_one(Tenant, principal.tenant_id).slug
     folder = tenant_folder(request.app.state.settings, slug) / "kb"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / checked_name(name)
+    path = folder / name
     path.write_bytes(content)
     report = add_files(
         db,
@@ -182,16 +179,3 @@ def _ingest(
     if report.has_errors:
         path.unlink(missing_ok=True)
     return report
-
-
-def checked_name(name: str) -> str:
-    """`name` when it is a safe file name of a supported type; InputError otherwise."""
-    if not name:
-        raise InputError("choose a file to upload")
-    if not _SAFE_NAME.match(name) or ".." in name:
-        raise InputError(f"unsafe document name {name!r}: letters, digits, '.', '_', '-' only")
-    if not any(name.lower().endswith(ext) for ext in SUPPORTED_EXTENSIONS):
-        raise InputError(
-            f"{name}: unsupported type; one of {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
-        )
-    return name

@@ -9,13 +9,11 @@ token (`supportflow.web.auth`) and sees that principal's tenant only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from supportflow.config import Settings
 from supportflow.store.db import Database
@@ -24,18 +22,9 @@ from supportflow.web.console import console_router
 from supportflow.web.knowledge import knowledge_router
 from supportflow.web.login import install_auth
 from supportflow.web.overview import overview_router
+from supportflow.web.request_db import SessionDep
 from supportflow.web.webhooks import webhooks_router
 from supportflow.workers.pool import WorkerPool
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the request succeeds."""
-    db: Database = request.app.state.db
-    with db.session() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def create_app(settings: Settings, db: Database, workers: WorkerPool | None = None) -> FastAPI:

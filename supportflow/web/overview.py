@@ -8,7 +8,6 @@ left out).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from importlib import resources
 from typing import Annotated, Any
@@ -16,26 +15,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from supportflow.errors import InputError
 from supportflow.metrics.outcomes import OutcomeFilter, outcome_metrics
-from supportflow.store.db import Database
 from supportflow.web.auth import Principal, api_user, console_user, csrf_token
 from supportflow.web.console.rendering import tenant_config
+from supportflow.web.request_db import SessionDep
 
 _TEMPLATES = Jinja2Templates(directory=str(resources.files("supportflow.web") / "templates"))
 
 overview_router = APIRouter(tags=["metrics"])
 
 
-def _db_session(request: Request) -> Iterator[Session]:
-    db: Database = request.app.state.db
-    with db.session() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(_db_session)]
 CategoryParam = Annotated[str | None, Query(description="only cases of this category")]
 FromParam = Annotated[
     date | None, Query(alias="from", description="first UTC date of the period (inclusive)")

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from supportflow.actions import decide_action
 from supportflow.cases.views import case_detail
-from supportflow.web.api.deps import Reviewer, SessionDep, tenant_case
+from supportflow.web.api.deps import Reviewer, tenant_case
 from supportflow.web.api.errors import CONFLICT
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/cases/{case_id}/actions", tags=["review"])
 

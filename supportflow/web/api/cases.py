@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from supportflow.cases.status import CaseStatus
 from supportflow.cases.views import case_detail, case_summaries, status_counts
 from supportflow.web.api.case_query import MAX_PAGE, CaseFilter, SortKey, find_cases
-from supportflow.web.api.deps import Reader, SessionDep, tenant_case, tenant_config
+from supportflow.web.api.deps import Reader, tenant_case, tenant_config
 from supportflow.web.api.schemas import CaseList
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 

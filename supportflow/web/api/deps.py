@@ -6,28 +6,17 @@ another tenant answers 404 exactly like an id that does not exist: ids do not le
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from supportflow.config import TenantConfig, current_tenant_config
 from supportflow.errors import NotFoundError
-from supportflow.store.db import Database
 from supportflow.store.models import Case, Tenant
 from supportflow.web.auth import Principal, api_user
 
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed before the response is sent (scope "function")."""
-    db: Database = request.app.state.db
-    with db.session() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Reader = Annotated[Principal, Depends(api_user("read"))]
 Reviewer = Annotated[Principal, Depends(api_user("review"))]
 Admin = Annotated[Principal, Depends(api_user("admin"))]

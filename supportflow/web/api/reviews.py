@@ -22,7 +22,7 @@ from supportflow.cases.review import approve_case, reject_case
 from supportflow.cases.views import case_detail
 from supportflow.errors import InputError
 from supportflow.store.models import Draft, DraftFeedback
-from supportflow.web.api.deps import Reader, Reviewer, SessionDep, tenant_case
+from supportflow.web.api.deps import Reader, Reviewer, tenant_case
 from supportflow.web.api.errors import CONFLICT
 from supportflow.web.api.schemas import (
     ApproveRequest,
@@ -34,6 +34,7 @@ from supportflow.web.api.schemas import (
     RejectRequest,
 )
 from supportflow.web.auth import Principal
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["review"])
 

@@ -12,8 +12,9 @@ from supportflow.cases.status import audit
 from supportflow.config import Thresholds
 from supportflow.store.models import Tenant
 from supportflow.tenant_settings import template_names, update_thresholds
-from supportflow.web.api.deps import Admin, Reader, SessionDep, tenant_config
+from supportflow.web.api.deps import Admin, Reader, tenant_config
 from supportflow.web.api.schemas import CategoryPublic, TenantPublic, TenantSettings
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/tenant", tags=["tenant settings"])
 

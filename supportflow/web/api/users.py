@@ -14,7 +14,7 @@ from supportflow.accounts.tokens import issue_token, list_tokens, revoke_token
 from supportflow.accounts.users import create_user, find_user, list_users
 from supportflow.errors import NotFoundError
 from supportflow.store.models import ApiToken, User
-from supportflow.web.api.deps import Admin, Reader, SessionDep
+from supportflow.web.api.deps import Admin, Reader
 from supportflow.web.api.errors import ErrorResponse, error_response
 from supportflow.web.api.schemas import (
     TokenCreate,
@@ -25,6 +25,7 @@ from supportflow.web.api.schemas import (
     UserPublic,
 )
 from supportflow.web.auth import Principal
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/users", tags=["users"])
 

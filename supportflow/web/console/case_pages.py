@@ -28,7 +28,7 @@ from supportflow.store.db import Database
 from supportflow.store.models import User
 from supportflow.web.auth import Principal
 from supportflow.web.console.case_view import case_page, owned_case
-from supportflow.web.console.deps import CsrfChecked, Reader, Reviewer, SessionDep
+from supportflow.web.console.deps import CsrfChecked, Reader, Reviewer
 from supportflow.web.console.queue import neighbours
 from supportflow.web.console.rendering import (
     back_to,
@@ -37,6 +37,7 @@ from supportflow.web.console.rendering import (
     render,
     tenant_config,
 )
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/cases")
 Text = Annotated[str, Form()]

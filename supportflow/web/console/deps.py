@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy.orm import Session
 
 from supportflow.web.auth import Principal, console_user, verify_csrf
-from supportflow.web.console.rendering import db_session
 
 Reader = Annotated[Principal, Depends(console_user("read"))]
 Reviewer = Annotated[Principal, Depends(console_user("review"))]
 Admin = Annotated[Principal, Depends(console_user("admin"))]
 # Declared after the principal, so a signed-out browser is sent to /login before any check.
 CsrfChecked = Annotated[None, Depends(verify_csrf)]
-SessionDep = Annotated[Session, Depends(db_session)]

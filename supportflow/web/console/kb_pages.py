@@ -30,8 +30,9 @@ from supportflow.store.db import Database
 from supportflow.store.models import KbDocument, KbVersion, Tenant
 from supportflow.tenants import tenant_folder
 from supportflow.web.auth import Principal
-from supportflow.web.console.deps import CsrfChecked, Reader, Reviewer, SessionDep
+from supportflow.web.console.deps import CsrfChecked, Reader, Reviewer
 from supportflow.web.console.rendering import back_to, notify, render, tenant_config
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/kb")
 _capabilities_lock = Lock()

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from supportflow.cases.status import CaseStatus
 from supportflow.cases.views import status_counts
 from supportflow.web.console.bulk import bulk_approve, bulk_candidates
-from supportflow.web.console.deps import CsrfChecked, Reader, Reviewer, SessionDep
+from supportflow.web.console.deps import CsrfChecked, Reader, Reviewer
 from supportflow.web.console.queue import (
     AWAITING,
     QueueFilter,
@@ -19,6 +19,7 @@ from supportflow.web.console.queue import (
     queue_page,
 )
 from supportflow.web.console.rendering import back_to, notify, render, tenant_config
+from supportflow.web.request_db import SessionDep
 
 PER_PAGE = 50
 router = APIRouter()

@@ -4,7 +4,7 @@ that survive the redirect after a form (post/redirect/get), and the tenant's con
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +15,6 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from supportflow.config import TenantConfig, current_tenant_config
-from supportflow.store.db import Database
 from supportflow.store.models import Tenant
 from supportflow.web.auth import Principal, csrf_token
 
@@ -28,13 +27,6 @@ _SECTIONS = {
     "kb.html": "kb",
     "settings.html": "settings",
 }
-
-
-def db_session(request: Request) -> Iterator[Session]:
-    """One session per page request, committed when the request succeeds."""
-    db: Database = request.app.state.db
-    with db.session() as session:
-        yield session
 
 
 def notify(request: Request, message: str, kind: NoticeKind = "ok") -> None:

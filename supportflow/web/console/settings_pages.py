@@ -16,9 +16,10 @@ from supportflow.errors import SupportflowError
 from supportflow.store.db import Database
 from supportflow.store.models import Tenant
 from supportflow.web.auth import Principal
-from supportflow.web.console.deps import Admin, CsrfChecked, Reader, SessionDep
+from supportflow.web.console.deps import Admin, CsrfChecked, Reader
 from supportflow.web.console.rendering import back_to, notify, render, tenant_config
 from supportflow.web.console.thresholds import THRESHOLD_FIELDS, save_threshold_form
+from supportflow.web.request_db import SessionDep
 
 router = APIRouter(prefix="/settings")
 

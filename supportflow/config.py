@@ -138,18 +138,73 @@ class Product(_Strict):
     aliases: list[str] = Field(default_factory=list)
 
 
-class LlmEndpoint(_Strict):
-    """An OpenAI-compatible chat endpoint the tenant's LLM stages use (hosted, vLLM, Ollama,
-    llama.cpp server). Without one no stage calls an LLM."""
+LlmTask = Literal["classify", "extract", "draft", "summarise"]
 
-    base_url: str = Field(min_length=1)
+
+class CircuitBreakerPolicy(_Strict):
+    """After `failure_threshold` failed calls in a row the endpoint is skipped for
+    `reset_seconds`; then one trial call decides whether it is used again."""
+
+    failure_threshold: int = Field(default=5, ge=1)
+    reset_seconds: float = Field(default=30.0, gt=0)
+
+
+class ModelPrice(_Strict):
+    """What a model costs, in the tenant's currency per million tokens."""
+
+    input_per_million: float = Field(default=0.0, ge=0)
+    output_per_million: float = Field(default=0.0, ge=0)
+
+
+class LlmBudget(_Strict):
+    """Caps on LLM use. Past one, LLM stages stand aside (template drafts, no LLM label)
+    with the reason noted: a cap never fails a case. None: no cap."""
+
+    case_tokens: int | None = Field(default=None, gt=0)
+    tenant_daily_tokens: int | None = Field(default=None, gt=0)
+    tenant_daily_cost: float | None = Field(default=None, gt=0)
+
+
+class LlmEndpoint(_Strict):
+    """The tenant's LLM: an OpenAI-compatible chat endpoint (hosted, vLLM, Ollama, llama.cpp
+    server) or, with `provider: local`, a GGUF model run in this process by llama-cpp-python.
+    Without one no stage calls an LLM and drafts come from the templates."""
+
+    provider: Literal["openai", "local"] = "openai"
+    base_url: str | None = Field(default=None, min_length=1)  # required for "openai"
     # The environment variable holding the API key; None: the endpoint needs none.
-    api_key_env: str | None = None
-    # The model per task; a task without a model does not use the LLM.
-    models: dict[Literal["classify", "extract", "draft", "summarise"], str] = Field(
-        default_factory=dict
-    )
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # The model per task; a task without one does not use the LLM. A list is a fallback
+    # chain tried in order (a small fast model first, a stronger one next); after the last
+    # the stage falls back to its non-LLM behaviour (the template draft, no LLM label).
+    models: dict[LlmTask, str | list[str]] = Field(default_factory=dict)
     timeout_seconds: float = Field(default=20.0, gt=0)
+    # Attempts after the first for a call that may pass (429, 5xx, timeout, connection),
+    # waiting backoff_seconds * 2^n with full jitter, at most backoff_max_seconds.
+    max_retries: int = Field(default=2, ge=0, le=10)
+    backoff_seconds: float = Field(default=0.5, ge=0)
+    backoff_max_seconds: float = Field(default=8.0, ge=0)
+    breaker: CircuitBreakerPolicy = CircuitBreakerPolicy()
+    # How structured output is asked for: OpenAI's "json_schema"; "json_object" with a
+    # schema for servers that only constrain that way (llama.cpp's).
+    json_mode: Literal["json_schema", "json_object"] = "json_schema"
+    # Longest answer asked for, in tokens.
+    max_output_tokens: int = Field(default=600, gt=0)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    budget: LlmBudget = LlmBudget()
+
+    @model_validator(mode="after")
+    def _openai_needs_base_url(self) -> LlmEndpoint:
+        if self.provider == "openai" and self.base_url is None:
+            raise ValueError("llm.base_url is required unless llm.provider is local")
+        return self
+
+    def chain(self, task: LlmTask) -> list[str]:
+        """The models to try for `task`, in order; empty when the task uses no LLM."""
+        models = self.models.get(task)
+        if models is None:
+            return []
+        return [models] if isinstance(models, str) else list(models)
 
 
 class Limits(_Strict):

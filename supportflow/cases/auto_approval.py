@@ -78,6 +78,11 @@ def refusal_reason(
         return "no draft"
     if policy.require_grounding and not draft.citations:
         return "the draft cites no passage"
+    generation = draft.generation or {}
+    if generation.get("grounded") is False:
+        return "the LLM draft has sentences no source supports"
+    if generation.get("needs_human"):
+        return "the LLM asked for a person to take over"
     message = case.message
     if find_injection(f"{message.subject}\n{message.new_text}") is not None:
         return "possible prompt injection"

@@ -3,8 +3,8 @@
 The deterministic summary (`conversation_memory.render_summary`) stays the record; the LLM
 only rewrites it, with the customer's latest message, into a few readable sentences for the
 draft and the reviewer. Its answer must be JSON with a non-empty `summary` of at most
-`MAX_CHARS`; anything else, or a failing endpoint, keeps the deterministic text, with the
-reason.
+`MAX_CHARS` (one repair is asked for otherwise); anything else, or a failing endpoint, keeps
+the deterministic text, with the reason.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from supportflow.errors import SupportflowError
-from supportflow.llm.client import ChatMessage, JsonChat
+from supportflow.llm.backend import ChatMessage
+from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable
 
 MAX_CHARS = 800
 MAX_MESSAGE_CHARS = 3000
@@ -35,32 +35,23 @@ class WrittenSummary:
 class LlmSummary:
     """One tenant's summariser: its endpoint and model."""
 
-    def __init__(self, chat: JsonChat, *, model: str, company: str) -> None:
-        self._chat = chat
-        self._model = model
+    def __init__(self, llm: LlmGateway, *, company: str) -> None:
+        self._llm = llm
         self._company = company
 
     def write(self, *, summary: str, latest_message: str) -> WrittenSummary:
         """The LLM's rewrite of `summary` with the latest message, or `summary` and why."""
         try:
-            raw = self._chat.answer_json(
-                model=self._model,
-                messages=self.prompt(summary, latest_message),
+            text = self._llm.ask(
+                "summarise",
+                self.prompt(summary, latest_message),
                 schema=SCHEMA,
                 name="conversation_summary",
-            )
-        except SupportflowError as exc:
-            return WrittenSummary(summary, False, f"no LLM answer: {exc}")
-        try:
-            answer = json.loads(raw)
-        except ValueError:
-            return WrittenSummary(summary, False, "the LLM answer was not JSON")
-        text = answer.get("summary") if isinstance(answer, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            return WrittenSummary(summary, False, "the LLM gave no summary")
-        if len(text) > MAX_CHARS:
-            return WrittenSummary(summary, False, f"the LLM summary was over {MAX_CHARS} chars")
-        return WrittenSummary(" ".join(text.split()), True, "written by the LLM")
+                parse=_summary_text,
+            ).value
+        except LlmUnavailable as exc:
+            return WrittenSummary(summary, False, f"no LLM summary: {exc}")
+        return WrittenSummary(text, True, "written by the LLM")
 
     def prompt(self, summary: str, latest_message: str) -> list[ChatMessage]:
         system = (
@@ -76,3 +67,17 @@ class LlmSummary:
             f"Facts so far:\n{summary}\n\n<email>\n{latest_message[:MAX_MESSAGE_CHARS]}\n</email>"
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _summary_text(raw: str) -> str:
+    """The answer's summary on one line; raises AnswerRejected when there is none usable."""
+    try:
+        answer = json.loads(raw)
+    except ValueError as exc:
+        raise AnswerRejected("the answer was not JSON") from exc
+    text = answer.get("summary") if isinstance(answer, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise AnswerRejected("the answer had no summary")
+    if len(text) > MAX_CHARS:
+        raise AnswerRejected(f"the summary was over {MAX_CHARS} characters")
+    return " ".join(text.split())

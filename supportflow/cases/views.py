@@ -15,6 +15,7 @@ from supportflow.actions.decisions import action_view, case_actions
 from supportflow.cases.conversation_memory import conversation_context
 from supportflow.cases.review import latest_draft
 from supportflow.drafting.compose import PassageLike
+from supportflow.drafting.grounded import generation_note
 from supportflow.store.models import (
     AuditEntry,
     Case,
@@ -109,6 +110,9 @@ def _draft(draft: Draft | None) -> dict[str, Any] | None:
         "template": draft.template,
         "text": draft.body_text,
         "citations": draft.citations,
+        "mode": draft.mode,
+        "generation": draft.generation,
+        "note": generation_note(draft.mode, draft.generation),
         "created_at": _iso(draft.created_at),
     }
 

@@ -90,7 +90,12 @@ def _print_detail(detail: dict[str, object]) -> None:
             )
     draft = detail["draft"]
     if isinstance(draft, dict):
-        typer.echo(f"\n--- Draft v{draft['version']} ---\n{draft['text']}")
+        typer.echo(f"\n--- Draft v{draft['version']} ---")
+        if draft.get("note"):
+            typer.echo(f"({draft['note']})")
+            for sentence in (draft.get("generation") or {}).get("unsupported", []):
+                typer.echo(f"  unsupported: {sentence}")
+        typer.echo(draft["text"])
 
 
 @review_app.command("approve")

@@ -69,6 +69,7 @@ class ComposedDraft:
     body_text: str
     template: str
     citations: list[dict[str, Any]]
+    reply_text: str = ""  # the body before its Sources list
 
 
 def compose_draft(
@@ -88,22 +89,42 @@ def compose_draft(
     one (`billing.de.j2` for `billing.j2` and "de"); the draft names the template used.
     Raises ConfigurationError when the template is missing or fails to render.
     """
-    numbered = [_template_passage(i, p, query) for i, p in enumerate(passages, start=1)]
+    numbered = numbered_passages(passages, query)
     try:
         template = _template_for(templates, template_name, language)
         body = template.render(**context, facts=dict(facts), passages=numbered)
     except jinja2.TemplateError as exc:
         raise ConfigurationError(f"reply template {template_name}: {exc}") from exc
     body = _BLANK_RUNS.sub("\n\n", body).strip()
+    translated = language is not None and template.name != template_name
+    return with_sources(
+        body, numbered, template=template.name or template_name,
+        language=language if translated else None,
+    )  # fmt: skip
+
+
+def numbered_passages(passages: Sequence[PassageLike], query: str) -> list[TemplatePassage]:
+    """The passages numbered 1.. in rank order, each cut to its sentences best matching
+    `query`."""
+    return [_template_passage(i, p, query) for i, p in enumerate(passages, start=1)]
+
+
+def with_sources(
+    body: str, numbered: Sequence[TemplatePassage], *, template: str, language: str | None
+) -> ComposedDraft:
+    """The draft: `body`, then a Sources list naming every passage it cites ([n]), headed
+    in `language` when given."""
+    body = body.strip()
     cited = _cited(body, numbered)
+    reply = body
     if cited:
-        translated = language is not None and template.name != template_name
-        heading = _SOURCES_HEADING.get(language or "", "Sources") if translated else "Sources"
+        heading = _SOURCES_HEADING.get(language or "", "Sources")
         body += f"\n\n{heading}:\n" + "\n".join(f"[{p.number}] {p.label}" for p in cited)
     return ComposedDraft(
         body_text=body + "\n",
-        template=template.name or template_name,
+        template=template,
         citations=[asdict(p) for p in cited],
+        reply_text=reply,
     )
 
 

@@ -1,5 +1,6 @@
-"""Draft: fill the category's reply template with the facts and the cited passages, and
-propose the tenant's actions that apply to the case."""
+"""Draft: fill the category's reply template with the facts and the cited passages, have
+the tenant's LLM (if any) rewrite it from the same sources, checked (`drafting/grounded.py`),
+and propose the tenant's actions that apply to the case."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from supportflow.actions import propose_actions, store_proposals
 from supportflow.cases.conversation_memory import conversation_context, keep_written_summary
-from supportflow.drafting.compose import compose_draft
+from supportflow.drafting.compose import compose_draft, numbered_passages
+from supportflow.drafting.grounded import choose_draft
 from supportflow.pipeline.outcome import PIPELINE_ACTOR, StepOutcome
 from supportflow.store.models import Case, Draft, ExtractedField, RetrievedPassage
 from supportflow.tenants import TenantResources
@@ -78,14 +80,29 @@ def draft_reply(
             },
         },
     )
+    query = f"{message.subject}\n{message.new_text}"
+    chosen = choose_draft(
+        session,
+        case,
+        drafter=llm_stages.drafter_for(resources) if llm_stages is not None else None,
+        template=composed,
+        numbered=numbered_passages(passages, query),
+        passage_texts={rank: p.text for rank, p in enumerate(passages, start=1)},
+        facts=facts,
+        summary=conversation["summary"],
+        language=language,
+        customer_name=customer_name,
+    )
     session.add(
         Draft(
             case_id=case.id,
             version=1,
-            body_text=composed.body_text,
+            body_text=chosen.body_text,
             template=composed.template,
-            citations=composed.citations,
+            citations=chosen.citations,
             author=PIPELINE_ACTOR,
+            mode=chosen.mode,
+            generation=chosen.generation,
         )
     )
     # In the step's transaction: the proposals exist exactly when the draft does.
@@ -95,9 +112,12 @@ def draft_reply(
     store_proposals(session, case, proposals)
     detail: dict[str, object] = {
         "template": composed.template,
-        "citations": len(composed.citations),
+        "mode": chosen.mode,
+        "citations": len(chosen.citations),
         "actions": [p.name for p in proposals],
     }
+    if chosen.mode != "template" or chosen.generation:
+        detail["llm"] = chosen.note
     if summary_note is not None:
         detail["summary"] = summary_note
     return StepOutcome(detail=detail)

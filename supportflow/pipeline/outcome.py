@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supportflow.cases.status import CaseStatus, transition
+from supportflow.llm.usage import UsageLedger, ledger_for_step
 from supportflow.pipeline.deps import PipelineDeps
 from supportflow.store.models import Case, CaseStep
 from supportflow.tenants import TenantResources
@@ -46,6 +47,7 @@ def run_recorded_step(
     already completed run again (two runs racing), its insert fails, everything it did is
     rolled back, and the recorded outcome is returned instead.
     """
+    ledger: UsageLedger | None = None
     try:
         with deps.db.session() as session:
             case = session.get_one(Case, case_id)
@@ -54,7 +56,8 @@ def run_recorded_step(
             )
             resources = deps.resources.for_tenant_id(session, case.tenant_id)
             started = perf_counter()
-            outcome = function(session, case, resources)
+            with ledger_for_step(session, tenant_id=case.tenant_id, case_id=case_id) as ledger:
+                outcome = function(session, case, resources)
             elapsed_ms = (perf_counter() - started) * 1000
             session.add(
                 CaseStep(case_id=case_id, step=name, duration_ms=elapsed_ms, detail=outcome.detail)
@@ -71,8 +74,20 @@ def run_recorded_step(
                 )
         return outcome
     except IntegrityError:
+        _keep_llm_calls(deps, ledger)
         with deps.db.session() as session:
             done = completed_steps(session, case_id).get(name)
         if done is None:
             raise
         return StepOutcome(detail=done.detail)
+    except Exception:
+        _keep_llm_calls(deps, ledger)
+        raise
+
+
+def _keep_llm_calls(deps: PipelineDeps, ledger: UsageLedger | None) -> None:
+    """Record the LLM calls of a step whose transaction was rolled back: the tokens were
+    spent all the same, and budgets must count them."""
+    if ledger is not None and ledger.records:
+        with deps.db.session() as session:
+            ledger.write_to(session)

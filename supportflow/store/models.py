@@ -193,6 +193,12 @@ class Draft(Base):
     template: Mapped[str | None] = mapped_column(String(100))
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     author: Mapped[str] = mapped_column(String(200))
+    # How the pipeline wrote it: "template", "llm" (checked against its sources) or
+    # "cache" (an earlier LLM draft for a near-identical question); None for edits.
+    mode: Mapped[str | None] = mapped_column(String(20))
+    # For LLM drafts and fallbacks: model, tokens, the verification (unsupported sentences,
+    # notes) or the reason the template was used. Shown to the reviewer.
+    generation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -482,3 +488,47 @@ class ConversationMemory(Base):
     inbound_count: Mapped[int] = mapped_column(Integer, default=0)
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LlmCall(Base):
+    """One call to an LLM (every attempt, failed ones too): what it cost and how it went.
+    Budgets sum these per case and per tenant per UTC day."""
+
+    __tablename__ = "llm_calls"
+    __table_args__ = (Index("ix_llm_calls_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    task: Mapped[str] = mapped_column(String(20))  # classify | extract | draft | summarise
+    endpoint: Mapped[str] = mapped_column(String(500))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    outcome: Mapped[str] = mapped_column(String(300))  # "ok" or what went wrong
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DraftCacheEntry(Base):
+    """An LLM draft that passed verification, reusable for a near-identical question in the
+    same tenant, category and language while the knowledge base stays at `kb_version`.
+    `body_text` holds the customer's name as a placeholder."""
+
+    __tablename__ = "draft_cache"
+    __table_args__ = (Index("ix_draft_cache_lookup", "tenant_id", "kb_version", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    kb_version: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(10))
+    question: Mapped[str] = mapped_column(Text)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
+    body_text: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    generation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from supportflow.errors import SupportflowError
-from supportflow.llm.client import ChatMessage, JsonChat
+from supportflow.llm.backend import ChatMessage
+from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable
 from supportflow.triage.fields import ExtractedField
 
 # The fields an LLM may fill: values written in the message. Phone numbers (normalised),
@@ -46,9 +46,8 @@ class LlmExtractionResult:
 class LlmExtraction:
     """One tenant's LLM extraction: its endpoint and model."""
 
-    def __init__(self, chat: JsonChat, *, model: str, company: str) -> None:
-        self._chat = chat
-        self._model = model
+    def __init__(self, llm: LlmGateway, *, company: str) -> None:
+        self._llm = llm
         self._company = company
 
     @property
@@ -69,17 +68,15 @@ class LlmExtraction:
         if not missing:
             return LlmExtractionResult([], "the parsers found every field")
         try:
-            raw = self._chat.answer_json(
-                model=self._model,
-                messages=self.prompt(subject, text),
+            answer = self._llm.ask(
+                "extract",
+                self.prompt(subject, text),
                 schema=self.schema,
                 name=SCHEMA_NAME,
-            )
-        except SupportflowError as exc:
+                parse=_json_object,
+            ).value
+        except LlmUnavailable as exc:
             return LlmExtractionResult([], f"no LLM answer: {exc}")
-        answer = _json_object(raw)
-        if answer is None:
-            return LlmExtractionResult([], "the LLM answer was not a JSON object")
         fields: list[ExtractedField] = []
         dropped = 0
         for name in missing:
@@ -106,12 +103,18 @@ class LlmExtraction:
         return [{"role": "system", "content": system}, {"role": "user", "content": fenced}]
 
 
-def _json_object(raw: str) -> dict[str, Any] | None:
+def _json_object(raw: str) -> dict[str, Any]:
+    """The answer as a JSON object with a list for every field; raises AnswerRejected."""
     try:
         answer = json.loads(raw)
-    except ValueError:
-        return None
-    return answer if isinstance(answer, dict) else None
+    except ValueError as exc:
+        raise AnswerRejected("the answer was not JSON") from exc
+    if not isinstance(answer, dict):
+        raise AnswerRejected("the answer was not a JSON object")
+    wrong = [name for name in LLM_FIELDS if not isinstance(answer.get(name, []), list)]
+    if wrong:
+        raise AnswerRejected(f"these fields must be lists of strings: {', '.join(wrong)}")
+    return answer
 
 
 def _strings(value: object) -> list[str]:

@@ -5,8 +5,9 @@ the message (by sentence embedding; the first examples of each category without 
 fences the email as untrusted data whose instructions are not to be followed. The answer
 must be JSON with `label` from an enum of the tenant's categories plus "unknown", a
 `confidence` and a `reason`. Whatever comes back is checked again here: a label outside the
-set, an empty or unreadable answer, or an endpoint that fails all become no label (the case
-is `unknown` and goes to a person), never a new category and never a crash.
+set or an empty or unreadable answer is sent back once for repair (the gateway), and then,
+like an endpoint that fails, becomes no label (the case is `unknown` and goes to a person),
+never a new category and never a crash.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from supportflow.config import Category
-from supportflow.errors import SupportflowError
 from supportflow.knowledge.embeddings import Embedder, Vectors
-from supportflow.llm.client import ChatMessage, JsonChat
+from supportflow.llm.backend import ChatMessage
+from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable
 from supportflow.triage.examples import LabelledExample
 from supportflow.triage.results import StageResult
 
@@ -49,7 +50,7 @@ class UnusableLlm:
 
 
 @dataclass(frozen=True)
-class LlmAnswer:
+class TriageAnswer:
     label: str | None  # None: no usable category
     confidence: float
     reason: str
@@ -60,17 +61,15 @@ class LlmTriage:
 
     def __init__(
         self,
-        chat: JsonChat,
+        llm: LlmGateway,
         *,
-        model: str,
         company: str,
         categories: Sequence[Category],
         examples: Sequence[LabelledExample],
         embedder: Embedder | None = None,
         shots: int = SHOTS,
     ) -> None:
-        self._chat = chat
-        self._model = model
+        self._llm = llm
         self._company = company
         self._categories = list(categories)
         self._names = [category.name for category in categories]
@@ -98,15 +97,16 @@ class LlmTriage:
     def stage(self, message: str) -> StageResult:
         """Ask the LLM about `message`; every failure is a stage without a label."""
         try:
-            raw = self._chat.answer_json(
-                model=self._model,
-                messages=self.prompt(message),
+            reply = self._llm.ask(
+                "classify",
+                self.prompt(message),
                 schema=self.schema,
                 name=SCHEMA_NAME,
+                parse=self.read_answer,
             )
-        except SupportflowError as exc:
+        except LlmUnavailable as exc:
             return StageResult(STAGE, None, 0.0, f"no answer: {exc}")
-        answer = self.read_answer(raw)
+        answer = reply.value
         return StageResult(STAGE, answer.label, answer.confidence, answer.reason)
 
     def prompt(self, message: str) -> list[ChatMessage]:
@@ -130,22 +130,23 @@ class LlmTriage:
         fenced = f"<email>\n{message[:MAX_MESSAGE_CHARS]}\n</email>"
         return [{"role": "system", "content": system}, {"role": "user", "content": fenced}]
 
-    def read_answer(self, raw: str) -> LlmAnswer:
-        """The answer's label when it is one of the categories, else no label and why."""
+    def read_answer(self, raw: str) -> TriageAnswer:
+        """The answer's label when it is one of the categories, no label when the LLM says
+        unknown; raises AnswerRejected for anything else."""
         try:
             answer = json.loads(raw)
-        except ValueError:
-            return LlmAnswer(None, 0.0, f"the answer was not JSON: {_one_line(raw, 80)!r}")
+        except ValueError as exc:
+            raise AnswerRejected(f"the answer was not JSON: {_one_line(raw, 80)!r}") from exc
         if not isinstance(answer, dict):
-            return LlmAnswer(None, 0.0, "the answer was not a JSON object")
+            raise AnswerRejected("the answer was not a JSON object")
         label = answer.get("label")
         reason = _one_line(str(answer.get("reason") or ""), 300)
         confidence = _confidence(answer.get("confidence"))
         if label == UNKNOWN:
-            return LlmAnswer(None, 0.0, f"the LLM said unknown: {reason}")
+            return TriageAnswer(None, 0.0, f"the LLM said unknown: {reason}")
         if not isinstance(label, str) or label not in self._names:
-            return LlmAnswer(None, 0.0, f"the LLM answered {label!r}, not a category")
-        return LlmAnswer(label, confidence, f"{label} ({confidence:.2f}): {reason}")
+            raise AnswerRejected(f"the label {label!r} is not one of the categories")
+        return TriageAnswer(label, confidence, f"{label} ({confidence:.2f}): {reason}")
 
     def _nearest_examples(self, message: str) -> list[LabelledExample]:
         vectors = self._vectors()

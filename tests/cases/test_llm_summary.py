@@ -11,10 +11,8 @@ import yaml
 from supportflow.cases.llm_summary import MAX_CHARS, LlmSummary
 from supportflow.cases.review import get_case
 from supportflow.cases.views import case_detail
-from supportflow.config import LlmEndpoint
-from supportflow.llm.client import OpenAiCompatibleClient
 from supportflow.workers.embedded import process_pending
-from tests.llm.chat_server import chat_server
+from tests.llm.chat_server import chat_server, gateway_to
 from tests.pipeline.test_workflow import ingest
 from tests.web.console.test_conversation_box import from_ana
 
@@ -26,8 +24,8 @@ def server():
 
 
 def summariser(url: str) -> LlmSummary:
-    client = OpenAiCompatibleClient(LlmEndpoint(base_url=url), max_retries=0)
-    return LlmSummary(client, model="small", company="Brightwave")
+    client = gateway_to(url, models={"summarise": "small"})
+    return LlmSummary(client, company="Brightwave")
 
 
 def test_the_llm_summary_is_used_when_it_answers_properly(server) -> None:

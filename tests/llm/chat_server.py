@@ -1,6 +1,8 @@
 """A local server speaking OpenAI's chat-completions API (POST /v1/chat/completions), for
 tests of code that calls a hosted LLM we cannot reach here. It answers what the test sets:
-a message content, or an HTTP error status; it keeps every request it received.
+a message content, or an HTTP error status (with the API's error body and, for 429, a
+Retry-After header), optionally after a delay (to time a client out); queued replies are
+answered first, one per request. It keeps every request it received.
 
 The response shape follows the API reference: `id`, `object: "chat.completion"`,
 `created`, `model`, `choices[{index, message{role, content}, finish_reason}]`, `usage`.
@@ -8,10 +10,11 @@ The response shape follows the API reference: `id`, `object: "chat.completion"`,
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,14 +23,42 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from supportflow.config import LlmEndpoint
+from supportflow.llm.gateway import LlmGateway
+from supportflow.llm.openai_backend import OpenAiBackend
+
 
 @dataclass
-class ChatScript:
-    """What the server answers next, and what it was asked."""
+class Reply:
+    """One scripted answer."""
 
     content: str = "{}"
     status: int = 200
+    delay: float = 0.0
+    retry_after: str | None = None
+    prompt_tokens: int = 10
+    completion_tokens: int = 5
+
+
+@dataclass
+class ChatScript:
+    """What the server answers (queued replies first, then `content`/`status`), and what
+    it was asked."""
+
+    content: str = "{}"
+    status: int = 200
+    delay: float = 0.0
+    queue: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # When set, writes the content from the request (a scripted "model" that reads its
+    # prompt); queued replies still come first.
+    responder: Callable[[dict[str, Any]], str] | None = None
+
+    def next_reply(self, request: dict[str, Any]) -> Reply:
+        if self.queue:
+            return self.queue.pop(0)
+        content = self.responder(request) if self.responder is not None else self.content
+        return Reply(content, self.status, self.delay)
 
 
 def _app(script: ChatScript) -> FastAPI:
@@ -37,9 +68,18 @@ def _app(script: ChatScript) -> FastAPI:
     async def complete(request: Request) -> JSONResponse:
         body = await request.json()
         script.requests.append(body)
-        if script.status != 200:
+        reply = script.next_reply(body)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.status != 200:
             error = {"message": "scripted failure", "type": "server_error", "code": None}
-            return JSONResponse({"error": error}, status_code=script.status)
+            headers = {"retry-after": reply.retry_after} if reply.retry_after else None
+            return JSONResponse({"error": error}, status_code=reply.status, headers=headers)
+        usage = {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        }
         return JSONResponse(
             {
                 "id": f"chatcmpl-{len(script.requests)}",
@@ -49,11 +89,11 @@ def _app(script: ChatScript) -> FastAPI:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": script.content},
+                        "message": {"role": "assistant", "content": reply.content},
                         "finish_reason": "stop",
                     }
                 ],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                "usage": usage,
             }
         )
 
@@ -79,3 +119,10 @@ def chat_server() -> Iterator[tuple[str, ChatScript]]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+def gateway_to(base_url: str, **endpoint: Any) -> LlmGateway:
+    """A gateway to the test server, waiting no time between retries. `endpoint` holds
+    LlmEndpoint fields: models, max_retries (default 0), breaker..."""
+    config = LlmEndpoint.model_validate({"base_url": base_url, "max_retries": 0} | endpoint)
+    return LlmGateway(OpenAiBackend(config), config, sleep=lambda seconds: None)

@@ -9,13 +9,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from supportflow.config import LlmEndpoint
-from supportflow.llm.client import OpenAiCompatibleClient
 from supportflow.store.models import ExtractedField as StoredField
 from supportflow.triage.fields import ExtractedField
 from supportflow.triage.llm_extraction import LLM_CONFIDENCE, LLM_FIELDS, LlmExtraction
 from supportflow.workers.embedded import process_pending
-from tests.llm.chat_server import chat_server
+from tests.llm.chat_server import chat_server, gateway_to
 from tests.pipeline.test_similar_case_route import email
 from tests.pipeline.test_workflow import ingest
 
@@ -29,8 +27,8 @@ def server():
 
 
 def extraction(url: str) -> LlmExtraction:
-    client = OpenAiCompatibleClient(LlmEndpoint(base_url=url), max_retries=0)
-    return LlmExtraction(client, model="small", company="Brightwave")
+    client = gateway_to(url, models={"extract": "small"})
+    return LlmExtraction(client, company="Brightwave")
 
 
 def answer(**values: list[str]) -> str:

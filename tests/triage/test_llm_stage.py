@@ -10,16 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from supportflow.config import Category, LlmEndpoint, Thresholds
+from supportflow.config import Category, Thresholds
 from supportflow.knowledge.embeddings import try_load_embedder
-from supportflow.llm.client import OpenAiCompatibleClient
 from supportflow.store.models import Case
 from supportflow.triage.cascade import classify
 from supportflow.triage.examples import LabelledExample
 from supportflow.triage.llm_stage import LlmTriage
 from supportflow.triage.rules import RuleSet
 from supportflow.workers.embedded import process_pending
-from tests.llm.chat_server import chat_server
+from tests.llm.chat_server import Reply, chat_server, gateway_to
 from tests.pipeline.test_similar_case_route import email
 from tests.pipeline.test_workflow import ingest
 
@@ -43,10 +42,9 @@ def server():
 
 
 def triage(base_url: str, embedder=None) -> LlmTriage:
-    client = OpenAiCompatibleClient(LlmEndpoint(base_url=base_url), max_retries=0)
+    client = gateway_to(base_url, models={"classify": "small-model"})
     return LlmTriage(
         client,
-        model="small-model",
         company="Brightwave",
         categories=CATEGORIES,
         examples=EXAMPLES,
@@ -79,24 +77,39 @@ def test_a_label_from_the_set_is_the_stages_answer(server) -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "why"),
+    ("content", "why", "calls"),
     [
-        (answer("refunds"), "the LLM answered 'refunds', not a category"),
-        (answer(None), "the LLM answered None, not a category"),
-        (answer("unknown", 0.99, "a poem"), "the LLM said unknown: a poem"),
-        ("", "the answer was not JSON"),
-        ("Sure! The category is billing.", "the answer was not JSON"),
-        ('["billing"]', "the answer was not a JSON object"),
+        (answer("refunds"), "the label 'refunds' is not one of the categories", 2),
+        (answer(None), "the label None is not one of the categories", 2),
+        (answer("unknown", 0.99, "a poem"), "the LLM said unknown: a poem", 1),
+        ("", "the answer was not JSON", 2),
+        ("Sure! The category is billing.", "the answer was not JSON", 2),
+        ('["billing"]', "the answer was not a JSON object", 2),
     ],
 )
-def test_anything_but_a_known_label_is_no_label(server, content: str, why: str) -> None:
+def test_anything_but_a_known_label_is_no_label(server, content: str, why: str, calls) -> None:
     url, script = server
     script.content = content
 
     result = triage(url).stage("hello")
 
     assert (result.label, result.confidence) == (None, 0.0)
-    assert result.reason.startswith(why)
+    assert why in result.reason
+    # A rejected answer is sent back once with the reason; "unknown" is an answer.
+    assert len(script.requests) == calls
+    if calls == 2:
+        repair = script.requests[1]["messages"][-1]["content"]
+        assert repair.startswith(f"That answer was rejected: {why}")
+
+
+def test_a_repaired_answer_is_used(server) -> None:
+    url, script = server
+    script.queue = [Reply(content="billing, I think"), Reply(content=answer("billing", 0.8))]
+
+    result = triage(url).stage("Why two charges on my card?")
+
+    assert (result.label, result.confidence) == ("billing", 0.8)
+    assert len(script.requests) == 2
 
 
 def test_an_endpoint_error_is_no_label_with_the_reason(server) -> None:
@@ -106,7 +119,7 @@ def test_an_endpoint_error_is_no_label_with_the_reason(server) -> None:
     result = triage(url).stage("hello")
 
     assert result.label is None
-    assert result.reason == f"no answer: LLM endpoint {url}: HTTP 500"
+    assert result.reason == f"no answer: small-model: LLM endpoint {url}: HTTP 500"
 
 
 def test_an_unreachable_endpoint_is_no_label() -> None:

@@ -58,6 +58,8 @@ def drafts(case_id: int, principal: Reader, session: SessionDep) -> list[DraftVe
             template=d.template,
             text=d.body_text,
             citations=d.citations,
+            mode=d.mode,
+            generation=d.generation,
             created_at=d.created_at,
             feedback=ratings[d.id],
         )

@@ -76,6 +76,10 @@ class DraftVersion(BaseModel):
     template: str | None
     text: str
     citations: list[dict[str, Any]]
+    # "template", "llm" or "cache" for the pipeline's draft; None for a reviewer's edit.
+    mode: str | None = None
+    # Model, tokens and the check of an LLM draft, or why the template was used.
+    generation: dict[str, Any] | None = None
     created_at: datetime
     feedback: list[FeedbackPublic]
 

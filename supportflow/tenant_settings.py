@@ -1,8 +1,10 @@
-"""Changing a tenant's thresholds in its tenant.yaml, keeping the rest of the file as written.
+"""Changing a tenant's thresholds (or its LLM) in its tenant.yaml, keeping the rest of the
+file as written.
 
 tenant.yaml is written by people and carries their comments, so it is not re-serialised:
-only the top-level `thresholds:` block is replaced (or appended). The new text must parse
-to the same configuration with just the new thresholds, or nothing is written; it then
+only the top-level `thresholds:` (or `llm:`) block is replaced (or appended). The new text
+must parse to the same configuration with just that block changed, or nothing is written; it
+then
 replaces the file in one rename, so a worker reads the old file or the new one, never half of
 one. Workers notice the new file on their next case (see `tenants.ResourceCache`).
 """
@@ -19,10 +21,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from supportflow.config import TenantConfig, Thresholds, load_tenant_config
+from supportflow.config import LlmEndpoint, TenantConfig, Thresholds, load_tenant_config
 from supportflow.errors import ConfigurationError, InputError
 
-_BLOCK_START = re.compile(r"^thresholds\s*:")
 _WRITING = Lock()  # one writer per process; tenant settings change rarely
 
 
@@ -50,18 +51,35 @@ def update_thresholds(folder: Path, changes: dict[str, Any]) -> Thresholds:
         except ValidationError as exc:
             raise InputError(f"invalid thresholds: {exc}") from exc
         new_text = replace_block(text, yaml.safe_dump({"thresholds": values}, sort_keys=False))
-        _check_only_thresholds_changed(
-            new_text, before.model_copy(update={"thresholds": thresholds})
-        )
+        _check_only_this_changed(new_text, before.model_copy(update={"thresholds": thresholds}))
         _replace_file(path, new_text)
     return thresholds
 
 
-def replace_block(text: str, block: str) -> str:
-    """`text` with its top-level `thresholds:` block (the key, its indented lines and the
+def set_llm(folder: Path, llm: dict[str, Any]) -> LlmEndpoint:
+    """Make `llm` the tenant's `llm:` section (see config.LlmEndpoint), replacing any.
+    InputError when it is not valid; ConfigurationError when the file is not."""
+    path = folder / "tenant.yaml"
+    with _WRITING:
+        before = load_tenant_config(folder)
+        try:
+            endpoint = LlmEndpoint.model_validate(llm)
+        except ValidationError as exc:
+            raise InputError(f"invalid llm section: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+        block = yaml.safe_dump({"llm": llm}, sort_keys=False)
+        new_text = replace_block(text, block, key="llm")
+        _check_only_this_changed(new_text, before.model_copy(update={"llm": endpoint}))
+        _replace_file(path, new_text)
+    return endpoint
+
+
+def replace_block(text: str, block: str, *, key: str = "thresholds") -> str:
+    """`text` with its top-level `key:` block (the key, its indented lines and the
     comments among them) replaced by `block`; `block` appended when there is none."""
     lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if _BLOCK_START.match(line)), None)
+    start_of_block = re.compile(rf"^{re.escape(key)}\s*:")
+    start = next((i for i, line in enumerate(lines) if start_of_block.match(line)), None)
     if start is None:
         separator = "" if not text or text.endswith("\n") else "\n"
         return f"{text}{separator}\n{block}"
@@ -78,7 +96,7 @@ def _inside_block(line: str) -> bool:
     return not line.strip() or line[0] in " \t#"
 
 
-def _check_only_thresholds_changed(new_text: str, expected: TenantConfig) -> None:
+def _check_only_this_changed(new_text: str, expected: TenantConfig) -> None:
     try:
         result = TenantConfig.model_validate(yaml.safe_load(new_text))
     except (yaml.YAMLError, ValidationError) as exc:

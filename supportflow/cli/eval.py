@@ -347,3 +347,82 @@ def _print_sweep(result: dict[str, Any]) -> None:
     if best["title_weight"]:
         alpha += f" title {best['title_weight']}"
     typer.echo(f"best: {best['fusion']}{alpha} (recall@5 {best['recall@5']:.3f})")
+
+
+@eval_app.command("draft")
+def draft(
+    llm_base_url: Annotated[
+        str | None, typer.Option(help="an OpenAI-compatible endpoint to draft with (…/v1)")
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="the drafting model; repeat for a fallback chain"),
+    ] = None,
+    local: Annotated[
+        str | None,
+        typer.Option(help="draft with a local GGUF model instead, e.g. qwen2.5-coder-1.5b"),
+    ] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="environment variable holding the endpoint's key")
+    ] = None,
+    json_mode: Annotated[
+        Literal["json_schema", "json_object"],
+        typer.Option(help="how the endpoint is asked for JSON"),
+    ] = "json_schema",
+    as_json: JsonOpt = False,
+) -> None:
+    """Grounding, citation precision, fallbacks, tokens, cost and latency of the demo's
+    drafts: template drafting, and an LLM too when one is given."""
+    from supportflow.eval.drafting import evaluate_drafting
+
+    llm = _drafting_llm(llm_base_url, model or [], local, api_key_env, json_mode)
+    report = {
+        "template": evaluate_drafting(None),
+        "llm": evaluate_drafting(llm) if llm is not None else None,
+    }
+    if as_json:
+        emit_json(report)
+    else:
+        _print_drafting(report)
+
+
+def _drafting_llm(
+    base_url: str | None,
+    models: list[str],
+    local: str | None,
+    api_key_env: str | None,
+    json_mode: str,
+) -> dict[str, Any] | None:
+    if local is not None:
+        if base_url is not None:
+            raise InputError("give --llm-base-url or --local, not both")
+        return {"provider": "local", "models": {"draft": local}}
+    if base_url is None:
+        if models:
+            raise InputError("--model needs --llm-base-url")
+        return None
+    if not models:
+        raise InputError("--llm-base-url needs at least one --model")
+    llm: dict[str, Any] = {"base_url": base_url, "models": {"draft": models}}
+    llm["json_mode"] = json_mode
+    if api_key_env is not None:
+        llm["api_key_env"] = api_key_env
+    return llm
+
+
+def _print_drafting(report: dict[str, Any]) -> None:
+    typer.echo(
+        f"{'mode':<10} {'drafts':>6} {'grounded':>8} {'cite prec':>9} {'fell back':>9} "
+        f"{'tok/case':>8} {'p50 ms':>8} {'p95 ms':>8}"
+    )
+    for mode, run in report.items():
+        if run is None:
+            continue
+        latency = run["time_to_draft_ms"]
+        typer.echo(
+            f"{mode:<10} {run['drafted']:>6} {run['fully_grounded']:>8.3f} "
+            f"{run['citation_precision']:>9.3f} {run['fell_back']:>9.3f} "
+            f"{run['tokens_per_case']:>8.1f} {latency['p50']:>8.0f} {latency['p95']:>8.0f}"
+        )
+        for reason, count in run["fallback_reasons"].items():
+            typer.echo(f"  fell back ({reason}): {count}")

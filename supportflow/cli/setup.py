@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -41,13 +41,26 @@ def demo(
     serve: Annotated[bool, typer.Option(help="serve the web page afterwards")] = True,
     host: Annotated[str, typer.Option(help="address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to serve on")] = 8000,
+    llm: Annotated[
+        Literal["none", "local"],
+        typer.Option(
+            help="none: template drafts; local: drafts by the local Qwen2.5-Coder 1.5B "
+            "(installed by `make demo LLM=local`)"
+        ),
+    ] = "none",
     as_json: JsonOpt = False,
 ) -> None:
     """Set up the demo company, ingest its knowledge base and inbox, draft every reply."""
-    from supportflow.demo.setup import run_demo
+    from supportflow.demo.setup import LOCAL_DEMO_LLM, run_demo
 
     settings, db = workspace()
-    summary = run_demo(db, settings)
+    if llm == "local":
+        from supportflow.llm.local import resolve_model
+
+        # Fails now, with the install command, rather than on every email.
+        resolve_model(LOCAL_DEMO_LLM["models"]["draft"], models_dir=settings.home / "models")
+        typer.echo("Drafting with the local model: a few seconds per email on 2 cores.", err=True)
+    summary = run_demo(db, settings, llm=LOCAL_DEMO_LLM if llm == "local" else None)
     if as_json:
         emit_json(summary.as_dict())
     else:

@@ -25,6 +25,7 @@ from supportflow.knowledge.embeddings import Embedder
 from supportflow.knowledge.library import DocumentSpec, add_documents
 from supportflow.store.db import Database
 from supportflow.store.models import Tenant
+from supportflow.tenant_settings import set_llm
 from supportflow.workers.embedded import build_deps, process_pending
 from supportflow.workspace import init_tenant
 
@@ -135,9 +136,20 @@ def ingest_demo_inbox(db: Database, tenant: Tenant, folder: Path, summary: DemoS
             summary.intake_errors.append(f"{result.origin}: {result.reason}")
 
 
-def run_demo(db: Database, settings: Settings) -> DemoSummary:
-    """Set up the demo tenant in the data folder and process its inbox."""
+# `supportflow demo --llm local`: drafts by the local Qwen2.5-Coder 1.5B (see llm/local.py).
+LOCAL_DEMO_LLM: dict[str, Any] = {
+    "provider": "local",
+    "models": {"draft": "qwen2.5-coder-1.5b"},
+    "timeout_seconds": 60,
+}
+
+
+def run_demo(db: Database, settings: Settings, *, llm: dict[str, Any] | None = None) -> DemoSummary:
+    """Set up the demo tenant in the data folder and process its inbox; with `llm` (a
+    tenant `llm` section) its LLM drafts the replies."""
     tenant, _ = init_tenant(db, settings, demo_tenant_dir())
+    if llm is not None:
+        set_llm(Path(tenant.config_dir), llm)
     summary = DemoSummary(home=settings.home.resolve())
     capabilities = detect_capabilities(db, settings.embedding_model)
     summary.search_note = capabilities.keyword_only_reason

@@ -32,7 +32,7 @@ import pybreaker
 import tenacity
 
 from supportflow.config import LlmEndpoint, LlmTask
-from supportflow.errors import UpstreamError
+from supportflow.errors import ConfigurationError, UpstreamError
 from supportflow.llm.backend import ChatBackend, ChatMessage, Completion, LlmCallError
 from supportflow.llm.usage import CallRecord, call_cost, current_ledger
 
@@ -197,7 +197,7 @@ class LlmGateway:
         started = time.perf_counter()
         try:
             completion: Completion = self._breaker.call(
-                self._backend.complete, model=model, messages=messages, schema=schema, name=name
+                self._complete, model=model, messages=messages, schema=schema, name=name
             )
         except pybreaker.CircuitBreakerError as exc:
             raise LlmCallError(
@@ -209,6 +209,14 @@ class LlmGateway:
             raise
         self._record(task, model, completion, started, "ok")
         return completion
+
+    def _complete(
+        self, *, model: str, messages: Sequence[ChatMessage], schema: dict[str, Any], name: str
+    ) -> Completion:
+        try:
+            return self._backend.complete(model=model, messages=messages, schema=schema, name=name)
+        except ConfigurationError as exc:  # a local model missing: no retry, no breaker
+            raise LlmCallError(str(exc), retryable=False) from exc
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """Full jitter: a random wait up to base * 2^attempt (capped), or the server's

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from supportflow.store.models import (
     Classification,
     Draft,
     ExtractedField,
+    LlmCall,
     Message,
     OutboxEntry,
     RetrievedPassage,
@@ -117,6 +119,28 @@ def _draft(draft: Draft | None) -> dict[str, Any] | None:
     }
 
 
+def _llm_calls(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The case's LLM calls per task and model: how many, tokens, cost, failures."""
+    rows = session.execute(
+        select(
+            LlmCall.task,
+            LlmCall.model,
+            func.count(LlmCall.id),
+            func.sum(LlmCall.prompt_tokens + LlmCall.completion_tokens),
+            func.sum(LlmCall.cost),
+            func.sum(sql_case((LlmCall.outcome == "ok", 0), else_=1)),
+        )
+        .where(LlmCall.case_id == case_id)
+        .group_by(LlmCall.task, LlmCall.model)
+        .order_by(LlmCall.task, LlmCall.model)
+    )
+    return [
+        {"task": task, "model": model, "calls": calls, "tokens": int(tokens or 0),
+         "cost": round(float(cost or 0.0), 6), "failed": int(failed or 0)}
+        for task, model, calls, tokens, cost, failed in rows
+    ]  # fmt: skip
+
+
 def case_detail(session: Session, case: Case) -> dict[str, Any]:
     """Everything a reviewer or a script needs to decide on a case."""
     detail = case_summary(session, case)
@@ -183,6 +207,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
         )
     ]
     detail["drafts"] = [_draft(d) for d in _drafts(session, case.id)]
+    detail["llm_calls"] = _llm_calls(session, case.id)
     detail["actions"] = [action_view(a) for a in case_actions(session, case.id)]
     detail["decisions"] = [
         {

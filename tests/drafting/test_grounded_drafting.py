@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 
 from supportflow.cases.auto_approval import refusal_reason
+from supportflow.cases.views import case_detail
 from supportflow.config import AutoApproval
 from supportflow.knowledge.capabilities import detect_capabilities
 from supportflow.knowledge.library import add_files
@@ -118,6 +119,11 @@ def test_a_grounded_reply_is_the_draft_with_its_sources(server, demo_home, demo_
         ).one()
         assert step.detail["mode"] == "llm"
         assert step.detail["llm"] == "llm draft by writer: every sentence supported"
+        detail = case_detail(session, case)
+    assert detail["llm_calls"] == [
+        {"task": "draft", "model": "writer", "calls": 1, "tokens": 15, "cost": 0.0, "failed": 0}
+    ]
+    assert detail["draft"]["note"] == "llm draft by writer: every sentence supported"
 
 
 def test_an_invented_citation_falls_back_to_the_template(server, demo_home, demo_db, demo_deps):

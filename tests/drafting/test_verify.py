@@ -35,7 +35,7 @@ def test_citations_come_from_the_text_and_the_list() -> None:
     ("reply", "problem"),
     [
         ("Clean the brush [4].", "cited passage [4] does not exist"),
-        ("Visit https://evil.example/claim now.", "the URL https://evil.example/claim is in no source"),
+        ("Visit https://evil.example/x now.", "the URL https://evil.example/x is in no source"),
         ("You will get $500 back.", "the amount '$500' is in no source"),
         ("Returns are accepted within 60 days.", "the commitment '60 days' is in no source"),
         ("We will refund 100% of it.", "the commitment '100%' is in no source"),

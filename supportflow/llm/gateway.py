@@ -59,6 +59,16 @@ class LlmAnswer(Generic[T]):
     completion_tokens: int
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What one model is asked, apart from the messages (a repair adds to those)."""
+
+    task: LlmTask
+    model: str
+    schema: dict[str, Any]
+    name: str
+
+
 _BREAKERS: dict[str, pybreaker.CircuitBreaker] = {}
 _BREAKERS_LOCK = threading.Lock()
 
@@ -129,8 +139,9 @@ class LlmGateway:
             raise LlmUnavailable(spent)
         reasons: list[str] = []
         for model in self._endpoint.chain(task):
+            request = _Request(task, model, schema, name)
             try:
-                return self._ask_model(task, model, messages, schema, name, parse)
+                return self._ask_model(request, messages, parse)
             except (LlmCallError, AnswerRejected) as exc:
                 reasons.append(f"{model}: {exc}")
         if not reasons:
@@ -138,17 +149,11 @@ class LlmGateway:
         raise LlmUnavailable("; ".join(reasons))
 
     def _ask_model(
-        self,
-        task: LlmTask,
-        model: str,
-        messages: Sequence[ChatMessage],
-        schema: dict[str, Any],
-        name: str,
-        parse: Callable[[str], T],
+        self, request: _Request, messages: Sequence[ChatMessage], parse: Callable[[str], T]
     ) -> LlmAnswer[T]:
-        first = self._call(task, model, messages, schema, name)
+        first = self._call(request, messages)
         try:
-            return _answer(parse(first.text), model, False, first)
+            return _answer(parse(first.text), request.model, False, first)
         except AnswerRejected as rejected:
             repair = [
                 *messages,
@@ -159,17 +164,10 @@ class LlmGateway:
                     "with JSON that follows the schema exactly.",
                 },
             ]
-            second = self._call(task, model, repair, schema, name)
-            return _answer(parse(second.text), model, True, first, second)
+            second = self._call(request, repair)
+            return _answer(parse(second.text), request.model, True, first, second)
 
-    def _call(
-        self,
-        task: LlmTask,
-        model: str,
-        messages: Sequence[ChatMessage],
-        schema: dict[str, Any],
-        name: str,
-    ) -> Completion:
+    def _call(self, request: _Request, messages: Sequence[ChatMessage]) -> Completion:
         """One call with the retry policy; each attempt passes the budget and the breaker."""
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self._endpoint.max_retries + 1),
@@ -178,17 +176,10 @@ class LlmGateway:
             sleep=self._sleep,
             reraise=True,
         )
-        completion: Completion = retrying(self._attempt, task, model, messages, schema, name)
+        completion: Completion = retrying(self._attempt, request, messages)
         return completion
 
-    def _attempt(
-        self,
-        task: LlmTask,
-        model: str,
-        messages: Sequence[ChatMessage],
-        schema: dict[str, Any],
-        name: str,
-    ) -> Completion:
+    def _attempt(self, request: _Request, messages: Sequence[ChatMessage]) -> Completion:
         ledger = current_ledger()
         if ledger is not None:
             spent = ledger.spent_reason(self._endpoint.budget)
@@ -196,25 +187,23 @@ class LlmGateway:
                 raise LlmCallError(spent, retryable=False)
         started = time.perf_counter()
         try:
-            completion: Completion = self._breaker.call(
-                self._complete, model=model, messages=messages, schema=schema, name=name
-            )
+            completion: Completion = self._breaker.call(self._complete, request, messages)
         except pybreaker.CircuitBreakerError as exc:
             raise LlmCallError(
                 f"LLM endpoint {self.endpoint}: circuit open after repeated failures",
                 retryable=False,
             ) from exc
         except LlmCallError as exc:
-            self._record(task, model, None, started, str(exc))
+            self._record(request, None, started, str(exc))
             raise
-        self._record(task, model, completion, started, "ok")
+        self._record(request, completion, started, "ok")
         return completion
 
-    def _complete(
-        self, *, model: str, messages: Sequence[ChatMessage], schema: dict[str, Any], name: str
-    ) -> Completion:
+    def _complete(self, request: _Request, messages: Sequence[ChatMessage]) -> Completion:
         try:
-            return self._backend.complete(model=model, messages=messages, schema=schema, name=name)
+            return self._backend.complete(
+                model=request.model, messages=messages, schema=request.schema, name=request.name
+            )
         except ConfigurationError as exc:  # a local model missing: no retry, no breaker
             raise LlmCallError(str(exc), retryable=False) from exc
 
@@ -234,7 +223,7 @@ class LlmGateway:
         return wait
 
     def _record(
-        self, task: str, model: str, completion: Completion | None, started: float, outcome: str
+        self, request: _Request, completion: Completion | None, started: float, outcome: str
     ) -> None:
         ledger = current_ledger()
         if ledger is None:
@@ -243,12 +232,12 @@ class LlmGateway:
         answer = completion.completion_tokens if completion is not None else 0
         ledger.record(
             CallRecord(
-                task=task,
+                task=request.task,
                 endpoint=self.endpoint,
-                model=model,
+                model=request.model,
                 prompt_tokens=prompt,
                 completion_tokens=answer,
-                cost=call_cost(self._endpoint.prices, model, prompt, answer),
+                cost=call_cost(self._endpoint.prices, request.model, prompt, answer),
                 latency_ms=(time.perf_counter() - started) * 1000,
                 outcome=outcome,
             )

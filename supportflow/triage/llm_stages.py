@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from supportflow.cases.llm_summary import LlmSummary
+from supportflow.config import LlmTask
 from supportflow.drafting.llm_draft import LlmDrafter
 from supportflow.errors import ConfigurationError, InputError
 from supportflow.llm.endpoints import open_gateway
@@ -69,10 +70,10 @@ class LlmStages:
             self._built[(resources.tenant_id, what)] = (resources, built)
             return built
 
-    def _usable_gateway(self, resources: TenantResources, task: str) -> LlmGateway | str | None:
+    def _usable_gateway(self, resources: TenantResources, task: LlmTask) -> LlmGateway | str | None:
         """The gateway when the tenant has a model for `task`; else None, or why not."""
         endpoint = resources.config.llm
-        if endpoint is None or not endpoint.chain(task):  # type: ignore[arg-type]
+        if endpoint is None or not endpoint.chain(task):
             return None
         return self.gateway_for(resources)
 

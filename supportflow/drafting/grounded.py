@@ -14,7 +14,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from supportflow.drafting.compose import ComposedDraft, TemplatePassage, with_sources
+from supportflow.drafting.compose import (
+    ComposedDraft,
+    PassageLike,
+    TemplatePassage,
+    numbered_passages,
+    with_sources,
+)
 from supportflow.drafting.draft_cache import (
     CacheKey,
     case_vector,
@@ -67,8 +73,7 @@ def choose_draft(
     *,
     drafter: LlmDrafter | str | None,
     template: ComposedDraft,
-    numbered: Sequence[TemplatePassage],
-    passage_texts: Mapping[int, str],
+    passages: Sequence[PassageLike],
     facts: Mapping[str, Sequence[str]],
     summary: str,
     language: str | None,
@@ -89,11 +94,12 @@ def choose_draft(
             }
             return ChosenDraft("cache", cached.body_text, cached.citations, generation)
     message = case.message
+    numbered = numbered_passages(passages, f"{message.subject}\n{message.new_text}")
     request = DraftRequest(
         subject=message.subject,
         message_text=message.new_text,
         template_draft=template.reply_text,
-        passages=passage_texts,
+        passages={number: p.text for number, p in enumerate(passages, start=1)},
         passage_labels={p.number: p.label for p in numbered},
         facts=facts,
         summary=summary,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from supportflow.actions import propose_actions, store_proposals
 from supportflow.cases.conversation_memory import conversation_context, keep_written_summary
-from supportflow.drafting.compose import compose_draft, numbered_passages
+from supportflow.drafting.compose import compose_draft
 from supportflow.drafting.grounded import choose_draft
 from supportflow.pipeline.outcome import PIPELINE_ACTOR, StepOutcome
 from supportflow.store.models import Case, Draft, ExtractedField, RetrievedPassage
@@ -80,14 +80,12 @@ def draft_reply(
             },
         },
     )
-    query = f"{message.subject}\n{message.new_text}"
     chosen = choose_draft(
         session,
         case,
         drafter=llm_stages.drafter_for(resources) if llm_stages is not None else None,
         template=composed,
-        numbered=numbered_passages(passages, query),
-        passage_texts={rank: p.text for rank, p in enumerate(passages, start=1)},
+        passages=passages,
         facts=facts,
         summary=conversation["summary"],
         language=language,

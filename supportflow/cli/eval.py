@@ -369,6 +369,9 @@ def draft(
         Literal["json_schema", "json_object"],
         typer.Option(help="how the endpoint is asked for JSON"),
     ] = "json_schema",
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="only the demo inbox's first N emails")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Grounding, citation precision, fallbacks, tokens, cost and latency of the demo's
@@ -377,8 +380,8 @@ def draft(
 
     llm = _drafting_llm(llm_base_url, model or [], local, api_key_env, json_mode)
     report = {
-        "template": evaluate_drafting(None),
-        "llm": evaluate_drafting(llm) if llm is not None else None,
+        "template": evaluate_drafting(None, limit=limit),
+        "llm": evaluate_drafting(llm, limit=limit) if llm is not None else None,
     }
     if as_json:
         emit_json(report)

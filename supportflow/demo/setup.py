@@ -124,11 +124,17 @@ def add_demo_knowledge(
             summary.document_errors.append(change.error)
 
 
-def ingest_demo_inbox(db: Database, tenant: Tenant, folder: Path, summary: DemoSummary) -> None:
+def ingest_demo_inbox(
+    db: Database, tenant: Tenant, folder: Path, summary: DemoSummary, *, limit: int | None = None
+) -> None:
+    """Write the demo inbox to `folder` and ingest it (only its first `limit` emails by file
+    name, when given)."""
     from supportflow.demo.inbox import write_demo_inbox
 
     write_demo_inbox(folder)
-    for result in ingest_path(db, tenant=tenant, path=folder):
+    paths = [folder] if limit is None else sorted(folder.glob("*.eml"))[:limit]
+    results = [result for path in paths for result in ingest_path(db, tenant=tenant, path=path)]
+    for result in results:
         if isinstance(result, IntakeResult):
             summary.intake[result.outcome] += 1
         else:

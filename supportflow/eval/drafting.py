@@ -52,9 +52,12 @@ from supportflow.workspace import init_tenant, open_workspace
 DRAFTING_STEPS = ("receive", "screen", "classify", "extract", "research", "draft")
 
 
-def evaluate_drafting(llm: dict[str, Any] | None, *, home: Path | None = None) -> dict[str, Any]:
-    """Draft the demo inbox with `llm` (a tenant `llm` section; None: templates only) and
-    measure the drafts. `home`: where to set up (default: a scratch folder)."""
+def evaluate_drafting(
+    llm: dict[str, Any] | None, *, limit: int | None = None, home: Path | None = None
+) -> dict[str, Any]:
+    """Draft the demo inbox (its first `limit` emails, by file name) with `llm` (a tenant
+    `llm` section; None: templates only) and measure the drafts. `home`: where to set up
+    (default: a scratch folder)."""
     with tempfile.TemporaryDirectory(prefix="supportflow-eval-draft-") as scratch:
         settings = Settings(home=home or Path(scratch), database_url=None)
         db = open_workspace(settings)
@@ -67,13 +70,14 @@ def evaluate_drafting(llm: dict[str, Any] | None, *, home: Path | None = None) -
             summary = DemoSummary(settings.home)
             embedder = detect_capabilities(db, settings.embedding_model).embedder
             add_demo_knowledge(db, tenant, settings.home / "demo" / "kb", summary, embedder)
-            ingest_demo_inbox(db, tenant, settings.home / "demo" / "inbox", summary)
+            ingest_demo_inbox(db, tenant, settings.home / "demo" / "inbox", summary, limit=limit)
             process_pending(build_deps(db, settings))
             with db.session() as session:
                 report = measure_drafts(session, embedder)
         finally:
             db.dispose()
     report["llm"] = _described(llm)
+    report["limit"] = limit
     return report
 
 

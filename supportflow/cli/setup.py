@@ -59,8 +59,18 @@ def demo(
 
         # Fails now, with the install command, rather than on every email.
         resolve_model(LOCAL_DEMO_LLM["models"]["draft"], models_dir=settings.home / "models")
-        typer.echo("Drafting with the local model: a few seconds per email on 2 cores.", err=True)
-    summary = run_demo(db, settings, llm=LOCAL_DEMO_LLM if llm == "local" else None)
+    # A local model takes tens of seconds an email on a small machine: when serving, the
+    # server's worker drafts the queue in the background while the console is in use.
+    background = llm == "local" and serve
+    summary = run_demo(
+        db, settings, llm=LOCAL_DEMO_LLM if llm == "local" else None, process=not background
+    )
+    if background:
+        typer.echo(
+            "The local model drafts the queued emails in the background (tens of seconds "
+            "each on 2 cores); the console shows each case as its draft is ready.",
+            err=True,
+        )
     if as_json:
         emit_json(summary.as_dict())
     else:

@@ -150,9 +150,12 @@ LOCAL_DEMO_LLM: dict[str, Any] = {
 }
 
 
-def run_demo(db: Database, settings: Settings, *, llm: dict[str, Any] | None = None) -> DemoSummary:
+def run_demo(
+    db: Database, settings: Settings, *, llm: dict[str, Any] | None = None, process: bool = True
+) -> DemoSummary:
     """Set up the demo tenant in the data folder and process its inbox; with `llm` (a
-    tenant `llm` section) its LLM drafts the replies."""
+    tenant `llm` section) its LLM drafts the replies. `process=False` leaves the cases
+    queued for a worker (the server's, which drafts them while the console is in use)."""
     tenant, _ = init_tenant(db, settings, demo_tenant_dir())
     if llm is not None:
         set_llm(Path(tenant.config_dir), llm)
@@ -161,7 +164,8 @@ def run_demo(db: Database, settings: Settings, *, llm: dict[str, Any] | None = N
     summary.search_note = capabilities.keyword_only_reason
     add_demo_knowledge(db, tenant, settings.home / "demo" / "kb", summary, capabilities.embedder)
     ingest_demo_inbox(db, tenant, settings.home / "demo" / "inbox", summary)
-    process_pending(build_deps(db, settings))
+    if process:
+        process_pending(build_deps(db, settings))
     with db.session() as session:
         summary.outcomes.update(status_counts(session, tenant_id=tenant.id))
     summary.login = ensure_demo_login(db, tenant)

@@ -3,9 +3,11 @@
 A pipeline step opens a `UsageLedger` for its case (`ledger_for_step`); the gateway records
 every call it makes into the ledger of the step it runs in (a context variable, so the
 stages need not pass it along) and asks the ledger, before each call, whether a budget is
-spent. Calls are rows of `llm_calls`, added to the step's own session: they commit with
-the step's results, and a step that fails writes them afterwards in a transaction of their
-own, so tokens spent on a failed step still count.
+spent. Calls become rows of `llm_calls` in the step's own session when the step ends
+(`write_to`), so they commit with the step's results; a step that fails writes them
+afterwards in a transaction of their own, so tokens spent on a failed step still count.
+Until then they are counted from memory: writing them at once would, on SQLite, hold the
+database's write lock through the step's next LLM call.
 
 Budgets are checked before a call, with the tokens recorded so far: one call may end a
 little past a cap, never more than one.
@@ -63,16 +65,17 @@ class UsageLedger:
 
     def record(self, call: CallRecord) -> None:
         self.records.append(call)
-        self._session.add(self._row(call))
 
     def write_to(self, session: Session) -> None:
-        """Write the calls into another session (after the step's own was rolled back)."""
+        """Add the calls to `session`: the step's own at its end, or a new one after the
+        step's was rolled back."""
         session.add_all(self._row(call) for call in self.records)
 
     def spent_reason(self, budget: LlmBudget) -> str | None:
         """Why no further call may be made (a cap reached), or None."""
+        pending_tokens = sum(call.tokens for call in self.records)
         if budget.case_tokens is not None and self.case_id is not None:
-            used = self._sum_tokens(LlmCall.case_id == self.case_id)
+            used = self._sum_tokens(LlmCall.case_id == self.case_id) + pending_tokens
             if used >= budget.case_tokens:
                 return f"the case's LLM budget is spent ({used} of {budget.case_tokens} tokens)"
         if budget.tenant_daily_tokens is None and budget.tenant_daily_cost is None:
@@ -80,19 +83,20 @@ class UsageLedger:
         today = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
         in_today = (LlmCall.tenant_id == self.tenant_id, LlmCall.created_at >= today)
         if budget.tenant_daily_tokens is not None:
-            used = self._sum_tokens(*in_today)
+            used = self._sum_tokens(*in_today) + pending_tokens
             if used >= budget.tenant_daily_tokens:
                 return (
                     f"today's LLM token budget is spent ({used} of "
                     f"{budget.tenant_daily_tokens} tokens)"
                 )
         if budget.tenant_daily_cost is not None:
-            cost = self._session.scalar(
+            stored = self._session.scalar(
                 select(func.coalesce(func.sum(LlmCall.cost), 0.0)).where(*in_today)
             )
-            if float(cost or 0.0) >= budget.tenant_daily_cost:
+            cost = float(stored or 0.0) + sum(call.cost for call in self.records)
+            if cost >= budget.tenant_daily_cost:
                 return (
-                    f"today's LLM cost budget is spent ({float(cost or 0.0):.4f} of "
+                    f"today's LLM cost budget is spent ({cost:.4f} of "
                     f"{budget.tenant_daily_cost:.4f})"
                 )
         return None

@@ -34,17 +34,10 @@ def classify_case(
     embedded = _embed(resources, f"{message.subject}\n{text}")
     verdict = None
     if embedded is not None:
-        model_name, vector = embedded.model, embedded.sentence
-        session.add(
-            CaseVector(
-                case_id=case.id,
-                tenant_id=case.tenant_id,
-                model=model_name,
-                vector=vector_bytes(vector),
-            )
-        )
-        reviewed = similar.reviewed_cases(session, case.tenant_id, model_name)
-        verdict = reviewed.verdict(vector, config.thresholds)
+        reviewed = similar.reviewed_cases(session, case.tenant_id, embedded.model)
+        verdict = reviewed.verdict(embedded.sentence, config.thresholds)
+    # Nothing is written before the cascade: on SQLite a write would hold the database's
+    # lock through the LLM stage's call, and every other writer would wait on it.
     result = classify(
         subject=message.subject,
         text=text,
@@ -58,6 +51,15 @@ def classify_case(
         shadow=resources.shadow_classifier,
         llm=llm_stages.for_tenant(resources) if llm_stages is not None else None,
     )
+    if embedded is not None:
+        session.add(
+            CaseVector(
+                case_id=case.id,
+                tenant_id=case.tenant_id,
+                model=embedded.model,
+                vector=vector_bytes(embedded.sentence),
+            )
+        )
     session.add(
         Classification(
             case_id=case.id,

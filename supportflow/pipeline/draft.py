@@ -52,14 +52,14 @@ def draft_reply(
     conversation = conversation_context(session, case)
     summariser = llm_stages.summary_for(resources) if llm_stages is not None else None
     summary_note = None
+    llm_summary: str | None = None
     if summariser is not None and conversation["summary"]:
         written = summariser.write(
             summary=conversation["summary"], latest_message=f"{message.subject}\n{message.new_text}"
         )
         summary_note = written.note
         if written.by_llm:
-            conversation["summary"] = written.text
-            keep_written_summary(session, case, written.text)
+            conversation["summary"] = llm_summary = written.text
     composed = compose_draft(
         templates=resources.templates,
         template_name=category.template,
@@ -91,6 +91,10 @@ def draft_reply(
         language=language,
         customer_name=customer_name,
     )
+    if llm_summary is not None:
+        # Kept after the drafting call: on SQLite a write would hold the database's lock
+        # through it.
+        keep_written_summary(session, case, llm_summary)
     session.add(
         Draft(
             case_id=case.id,

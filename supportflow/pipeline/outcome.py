@@ -58,6 +58,7 @@ def run_recorded_step(
             started = perf_counter()
             with ledger_for_step(session, tenant_id=case.tenant_id, case_id=case_id) as ledger:
                 outcome = function(session, case, resources)
+            ledger.write_to(session)
             elapsed_ms = (perf_counter() - started) * 1000
             session.add(
                 CaseStep(case_id=case_id, step=name, duration_ms=elapsed_ms, detail=outcome.detail)

@@ -171,8 +171,9 @@ def test_every_attempt_is_accounted_with_tokens_and_cost(server, demo_db, case_i
     tenant_id, case_id = case_ids
 
     with demo_db.session() as session:
-        with ledger_for_step(session, tenant_id=tenant_id, case_id=case_id):
+        with ledger_for_step(session, tenant_id=tenant_id, case_id=case_id) as ledger:
             ask(gateway)
+        ledger.write_to(session)  # as the step does when it ends
     with demo_db.session() as session:
         calls = list(session.scalars(select(LlmCall).order_by(LlmCall.id)))
     assert [(c.outcome.split(":")[-1].strip(), c.prompt_tokens) for c in calls] == [
@@ -209,8 +210,9 @@ def test_a_daily_cost_cap_counts_the_tenants_other_cases(server, demo_db, case_i
 
     for _ in range(2):
         with demo_db.session() as session:
-            with ledger_for_step(session, tenant_id=tenant_id, case_id=case_id):
+            with ledger_for_step(session, tenant_id=tenant_id, case_id=case_id) as ledger:
                 ask(gateway)
+            ledger.write_to(session)
     with demo_db.session() as session:
         with ledger_for_step(session, tenant_id=tenant_id, case_id=case_id):
             with pytest.raises(LlmUnavailable, match="today's LLM cost budget is spent"):

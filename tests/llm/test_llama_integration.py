@@ -23,6 +23,7 @@ def test_a_case_is_classified_and_drafted_through_a_real_server(demo_home, demo_
     tenant = yaml.safe_load(path.read_text(encoding="utf-8"))
     categories = {c["name"] for c in tenant["categories"]}
     tenant.setdefault("thresholds", {})["classify_min_confidence"] = 1.0  # the LLM is asked
+    tenant["rules"] = []  # (no rule decides first)
     with smollm2_server() as base_url:
         tenant["llm"] = {
             "base_url": base_url,

@@ -13,6 +13,7 @@ import typer
 from supportflow.cli import kb, mail, mail_poll, review, setup, train, work
 from supportflow.cli.bench import bench_app
 from supportflow.cli.eval import eval_app
+from supportflow.cli.llm import llm_app
 from supportflow.cli.users import users_app
 from supportflow.errors import SupportflowError
 
@@ -37,6 +38,7 @@ app.add_typer(train.models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(users_app, name="user")
+app.add_typer(llm_app, name="llm")
 
 
 def main() -> None:

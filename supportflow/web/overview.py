@@ -3,12 +3,13 @@
 `GET /overview` (any signed-in role) and `GET /api/v1/metrics/outcomes` (any role's token or
 session) show the same figures (`supportflow.metrics.outcomes`) for the principal's tenant,
 filtered by `category` and a period of UTC dates `from`..`to` (both inclusive; either may be
-left out).
+left out). `GET /api/v1/metrics/llm` reports the tenant's LLM use and cost
+(`supportflow.metrics.llm_usage`).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from supportflow.errors import InputError
+from supportflow.metrics.llm_usage import llm_usage
 from supportflow.metrics.outcomes import OutcomeFilter, outcome_metrics
 from supportflow.web.auth import Principal, api_user, console_user, csrf_token
 from supportflow.web.console.rendering import tenant_config
@@ -59,6 +61,22 @@ def outcomes_json(
     definition); 400 when `to` is before `from`."""
     filters = outcome_filter(principal, category, start, end)
     return outcome_metrics(session, filters).as_dict()
+
+
+@overview_router.get("/api/v1/metrics/llm")
+def llm_usage_json(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(api_user("read"))],
+    start: FromParam = None,
+    end: ToParam = None,
+) -> dict[str, Any]:
+    """The caller's tenant's LLM calls, failures, tokens and cost per UTC day, task and
+    model, and totals per case (default: the last 7 days); 400 when `to` is before `from`."""
+    end = end or datetime.now(UTC).date()
+    start = start or end - timedelta(days=6)
+    if end < start:
+        raise InputError(f"the period ends ({end}) before it starts ({start})")
+    return llm_usage(session, tenant_id=principal.tenant_id, start=start, end=end)
 
 
 @overview_router.get("/overview", response_class=HTMLResponse, include_in_schema=False)

@@ -58,3 +58,31 @@ def test_the_command_refuses_a_model_without_an_endpoint() -> None:
     result = CliRunner().invoke(app, ["eval", "draft", "--model", "x", "--json"])
     assert result.exit_code != 0
     assert "--model needs --llm-base-url" in str(result.exception)
+
+
+def test_llm_usage_is_reported_per_day_task_and_model(demo_home, demo_db, demo_deps) -> None:
+    from datetime import UTC, datetime
+
+    from supportflow.metrics.llm_usage import llm_usage
+    from supportflow.store.models import Tenant
+
+    with chat_server() as (url, script):
+        with_drafting(demo_home, url, prices={"writer": {"output_per_million": 2000.0}})
+        script.responder = quoting_model()
+        script.queue = [Reply(status=500)]  # one failed attempt, retried
+        ingest(demo_db, mail(1))
+        process_pending(demo_deps)
+    today = datetime.now(UTC).date()
+
+    with demo_db.session() as session:
+        tenant_id = session.query(Tenant.id).scalar()
+        report = llm_usage(session, tenant_id=tenant_id, start=today, end=today)
+    assert report["days"] == [
+        {"day": today.isoformat(), "task": "draft", "model": "writer", "calls": 2,
+         "failed": 1, "prompt_tokens": 10, "completion_tokens": 5, "cost": 0.01}
+    ]  # fmt: skip
+    assert (report["calls"], report["cases"], report["tokens_per_case"]) == (2, 1, 15.0)
+
+    result = CliRunner().invoke(app, ["llm", "usage", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"tokens": 15' in result.output

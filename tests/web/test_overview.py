@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from supportflow.cases.intake import accept_raw_email
 from supportflow.cases.review import approve_case
-from supportflow.store.models import Tenant
+from supportflow.store.models import LlmCall, Tenant
 from supportflow.workers.embedded import process_pending
 from tests.pipeline.test_workflow import customer_email
 
@@ -102,3 +102,25 @@ async def test_the_page_shows_the_figures(api, accounts, logged_in, approved_cas
     assert '<option value="billing" selected>' in billing.text
     assert backwards.status_code == 400 and "before it starts" in backwards.text
     assert not_a_date.status_code == 400 and "not a date" in not_a_date.text
+
+
+@pytest.mark.anyio
+async def test_the_llm_usage_api_reports_the_tenants_calls_only(
+    api, accounts, other_tenant, demo_db
+) -> None:
+    with demo_db.session() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "brightwave")).one()
+        session.add(
+            LlmCall(tenant_id=tenant.id, task="draft", endpoint="http://x/v1", model="m",
+                    prompt_tokens=100, completion_tokens=20, cost=0.5, latency_ms=900.0,
+                    outcome="ok")
+        )  # fmt: skip
+    async with api(token=accounts["viewer"].token) as client:
+        ours = (await client.get("/api/v1/metrics/llm")).json()
+        backwards = await client.get("/api/v1/metrics/llm?from=2026-03-02&to=2026-03-01")
+    async with api(token=other_tenant.account.token) as client:
+        theirs = (await client.get("/api/v1/metrics/llm")).json()
+    assert (ours["calls"], ours["tokens"], ours["cost"]) == (1, 120, 0.5)
+    assert ours["days"][0]["day"] == TODAY and ours["to"] == TODAY
+    assert theirs["calls"] == 0 and theirs["days"] == []
+    assert backwards.status_code == 400

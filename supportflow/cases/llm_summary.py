@@ -9,11 +9,10 @@ the deterministic text, with the reason.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from supportflow.llm.backend import ChatMessage
-from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable
+from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable, json_object
 
 MAX_CHARS = 800
 MAX_MESSAGE_CHARS = 3000
@@ -71,11 +70,7 @@ class LlmSummary:
 
 def _summary_text(raw: str) -> str:
     """The answer's summary on one line; raises AnswerRejected when there is none usable."""
-    try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise AnswerRejected("the answer was not JSON") from exc
-    text = answer.get("summary") if isinstance(answer, dict) else None
+    text = json_object(raw).get("summary")
     if not isinstance(text, str) or not text.strip():
         raise AnswerRejected("the answer had no summary")
     if len(text) > MAX_CHARS:

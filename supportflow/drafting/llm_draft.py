@@ -15,7 +15,6 @@ are flagged for the reviewer, and such a draft is never auto-approved.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,7 @@ from supportflow.drafting.verify import (
 )
 from supportflow.knowledge.embeddings import Embedder
 from supportflow.llm.backend import ChatMessage
-from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable
+from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable, json_object
 
 SCHEMA_NAME = "grounded_reply"
 SCHEMA: dict[str, Any] = {
@@ -167,12 +166,7 @@ class LlmDrafter:
 
 def _parse(raw: str, request: DraftRequest, sources: Sources) -> tuple[str, list[int], float, bool]:
     """The reply, its citations, confidence and hand-over flag; raises AnswerRejected."""
-    try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise AnswerRejected("the answer was not JSON") from exc
-    if not isinstance(answer, dict):
-        raise AnswerRejected("the answer was not a JSON object")
+    answer = json_object(raw)
     reply = answer.get("reply")
     if not isinstance(reply, str) or not reply.strip():
         raise AnswerRejected("the reply was empty")

@@ -21,6 +21,7 @@ tier may fail a case.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -41,6 +42,18 @@ T = TypeVar("T")
 
 class AnswerRejected(ValueError):
     """`parse` refuses an answer; the message says why (it is shown to the model to repair)."""
+
+
+def json_object(raw: str) -> dict[str, Any]:
+    """An answer's JSON object; raises AnswerRejected when it is not one (the reason is
+    what the model is told when asked to repair it)."""
+    try:
+        answer = json.loads(raw)
+    except ValueError as exc:
+        raise AnswerRejected("the answer was not JSON") from exc
+    if not isinstance(answer, dict):
+        raise AnswerRejected("the answer was not a JSON object")
+    return answer
 
 
 class LlmUnavailable(UpstreamError):
@@ -118,6 +131,12 @@ class LlmGateway:
     def breaker_state(self) -> str:
         """ "closed", "open" or "half-open"."""
         return str(self._breaker.current_state)
+
+    def close(self) -> None:
+        """Release the backend's connections (an HTTP backend pools them)."""
+        close = getattr(self._backend, "close", None)
+        if close is not None:
+            close()
 
     def uses(self, task: LlmTask) -> bool:
         """Whether the tenant configured a model for `task`."""

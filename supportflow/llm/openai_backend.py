@@ -52,6 +52,10 @@ class OpenAiBackend:
     def endpoint(self) -> str:
         return self._base_url
 
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        self._client.close()
+
     def complete(
         self, *, model: str, messages: Sequence[ChatMessage], schema: dict[str, Any], name: str
     ) -> Completion:

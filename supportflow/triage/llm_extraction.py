@@ -10,14 +10,13 @@ endpoint adds nothing.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from supportflow.llm.backend import ChatMessage
-from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable
+from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable, json_object
 from supportflow.triage.fields import ExtractedField
 
 # The fields an LLM may fill: values written in the message. Phone numbers (normalised),
@@ -105,12 +104,7 @@ class LlmExtraction:
 
 def _json_object(raw: str) -> dict[str, Any]:
     """The answer as a JSON object with a list for every field; raises AnswerRejected."""
-    try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise AnswerRejected("the answer was not JSON") from exc
-    if not isinstance(answer, dict):
-        raise AnswerRejected("the answer was not a JSON object")
+    answer = json_object(raw)
     wrong = [name for name in LLM_FIELDS if not isinstance(answer.get(name, []), list)]
     if wrong:
         raise AnswerRejected(f"these fields must be lists of strings: {', '.join(wrong)}")

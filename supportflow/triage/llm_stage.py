@@ -12,7 +12,6 @@ never a new category and never a crash.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import numpy as np
 from supportflow.config import Category
 from supportflow.knowledge.embeddings import Embedder, Vectors
 from supportflow.llm.backend import ChatMessage
-from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable
+from supportflow.llm.gateway import AnswerRejected, LlmGateway, LlmUnavailable, json_object
 from supportflow.triage.examples import LabelledExample
 from supportflow.triage.results import StageResult
 
@@ -133,12 +132,7 @@ class LlmTriage:
     def read_answer(self, raw: str) -> TriageAnswer:
         """The answer's label when it is one of the categories, no label when the LLM says
         unknown; raises AnswerRejected for anything else."""
-        try:
-            answer = json.loads(raw)
-        except ValueError as exc:
-            raise AnswerRejected(f"the answer was not JSON: {_one_line(raw, 80)!r}") from exc
-        if not isinstance(answer, dict):
-            raise AnswerRejected("the answer was not a JSON object")
+        answer = json_object(raw)
         label = answer.get("label")
         reason = _one_line(str(answer.get("reason") or ""), 300)
         confidence = _confidence(answer.get("confidence"))

@@ -27,6 +27,9 @@ from supportflow.config import LlmEndpoint
 from supportflow.llm.gateway import LlmGateway
 from supportflow.llm.openai_backend import OpenAiBackend
 
+# Gateways made by `gateway_to`, closed (their HTTP connections) when their server stops.
+_GATEWAYS: list[LlmGateway] = []
+
 
 @dataclass
 class Reply:
@@ -114,9 +117,13 @@ def chat_server() -> Iterator[tuple[str, ChatScript]]:
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.01)
+    base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        yield f"http://127.0.0.1:{port}/v1", script
+        yield base_url, script
     finally:
+        for gateway in [g for g in _GATEWAYS if g.endpoint == base_url]:
+            gateway.close()
+            _GATEWAYS.remove(gateway)
         server.should_exit = True
         thread.join(timeout=5)
 
@@ -125,4 +132,6 @@ def gateway_to(base_url: str, **endpoint: Any) -> LlmGateway:
     """A gateway to the test server, waiting no time between retries. `endpoint` holds
     LlmEndpoint fields: models, max_retries (default 0), breaker..."""
     config = LlmEndpoint.model_validate({"base_url": base_url, "max_retries": 0} | endpoint)
-    return LlmGateway(OpenAiBackend(config), config, sleep=lambda seconds: None)
+    gateway = LlmGateway(OpenAiBackend(config), config, sleep=lambda seconds: None)
+    _GATEWAYS.append(gateway)  # closed with the server
+    return gateway

@@ -57,6 +57,7 @@ def test_a_rate_limit_is_retried_after_the_servers_retry_after(server) -> None:
     gateway = LlmGateway(OpenAiBackend(config), config, sleep=waits.append)
 
     assert ask(gateway).value == "yes"
+    gateway.close()
 
     assert len(script.requests) == 3
     assert waits[0] == 2.0  # the server's Retry-After beats the backoff

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from supportflow.cases.conversation_memory import conversation_context
 from supportflow.cases.review import latest_draft
 from supportflow.drafting.compose import PassageLike
 from supportflow.drafting.grounded import generation_note
+from supportflow.metrics.llm_usage import call_totals
 from supportflow.store.models import (
     AuditEntry,
     Case,
@@ -121,23 +121,14 @@ def _draft(draft: Draft | None) -> dict[str, Any] | None:
 
 def _llm_calls(session: Session, case_id: int) -> list[dict[str, Any]]:
     """The case's LLM calls per task and model: how many, tokens, cost, failures."""
-    rows = session.execute(
-        select(
-            LlmCall.task,
-            LlmCall.model,
-            func.count(LlmCall.id),
-            func.sum(LlmCall.prompt_tokens + LlmCall.completion_tokens),
-            func.sum(LlmCall.cost),
-            func.sum(sql_case((LlmCall.outcome == "ok", 0), else_=1)),
-        )
-        .where(LlmCall.case_id == case_id)
-        .group_by(LlmCall.task, LlmCall.model)
-        .order_by(LlmCall.task, LlmCall.model)
+    groups = call_totals(
+        session, where=(LlmCall.case_id == case_id,), by=(LlmCall.task, LlmCall.model)
     )
     return [
-        {"task": task, "model": model, "calls": calls, "tokens": int(tokens or 0),
-         "cost": round(float(cost or 0.0), 6), "failed": int(failed or 0)}
-        for task, model, calls, tokens, cost, failed in rows
+        {"task": task, "model": model, "calls": totals["calls"],
+         "tokens": totals["prompt_tokens"] + totals["completion_tokens"],
+         "cost": totals["cost"], "failed": totals["failed"]}
+        for (task, model), totals in groups
     ]  # fmt: skip
 
 

@@ -3,13 +3,51 @@ summed from `llm_calls` (one row per attempt, see supportflow.llm.usage)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from supportflow.store.models import LlmCall
+
+
+def call_totals(
+    session: Session,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    by: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
+) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """The `llm_calls` rows matching `where`, grouped and ordered by `by`: each group's key
+    values, and its calls, failed calls, prompt and completion tokens and cost."""
+    rows = session.execute(
+        select(
+            *by,
+            func.count(LlmCall.id),
+            func.sum(case((LlmCall.outcome == "ok", 0), else_=1)),
+            func.sum(LlmCall.prompt_tokens),
+            func.sum(LlmCall.completion_tokens),
+            func.sum(LlmCall.cost),
+        )
+        .where(*where)
+        .group_by(*by)
+        .order_by(*by)
+    )
+    keys = len(by)
+    return [
+        (
+            tuple(row[:keys]),
+            {
+                "calls": row[keys],
+                "failed": int(row[keys + 1] or 0),
+                "prompt_tokens": int(row[keys + 2] or 0),
+                "completion_tokens": int(row[keys + 3] or 0),
+                "cost": round(float(row[keys + 4] or 0.0), 6),
+            },
+        )  # fmt: skip
+        for row in rows
+    ]
 
 
 def llm_usage(session: Session, *, tenant_id: int, start: date, end: date) -> dict[str, Any]:
@@ -22,29 +60,14 @@ def llm_usage(session: Session, *, tenant_id: int, start: date, end: date) -> di
         LlmCall.created_at >= since,
         LlmCall.created_at < until,
     )
-    day = func.date(LlmCall.created_at)
-    tokens = LlmCall.prompt_tokens + LlmCall.completion_tokens
-    rows = session.execute(
-        select(
-            day,
-            LlmCall.task,
-            LlmCall.model,
-            func.count(LlmCall.id),
-            func.sum(case((LlmCall.outcome == "ok", 0), else_=1)),
-            func.sum(LlmCall.prompt_tokens),
-            func.sum(LlmCall.completion_tokens),
-            func.sum(LlmCall.cost),
-        )
-        .where(*in_period)
-        .group_by(day, LlmCall.task, LlmCall.model)
-        .order_by(day, LlmCall.task, LlmCall.model)
+    groups = call_totals(
+        session, where=in_period, by=(func.date(LlmCall.created_at), LlmCall.task, LlmCall.model)
     )
     days = [
-        {"day": str(d), "task": task, "model": model, "calls": calls, "failed": int(failed or 0),
-         "prompt_tokens": int(p or 0), "completion_tokens": int(c or 0),
-         "cost": round(float(cost or 0.0), 6)}
-        for d, task, model, calls, failed, p, c, cost in rows
-    ]  # fmt: skip
+        {"day": str(day), "task": task, "model": model, **totals}
+        for (day, task, model), totals in groups
+    ]
+    tokens = LlmCall.prompt_tokens + LlmCall.completion_tokens
     totals = session.execute(
         select(
             func.count(LlmCall.id),

@@ -3,7 +3,8 @@
 For a task (classify, extract, draft, summarise) the tenant names a model or a chain of
 models. `ask` tries them in order; for each:
 
-1. the budget: a spent case or daily cap stops here (`LlmUnavailable`, the reason said);
+1. the budget, before each call: a spent case or daily cap stops the whole chain
+   (`BudgetSpent`, the reason said);
 2. the endpoint's circuit breaker (one per endpoint, shared by every tenant and thread of
    the process): after `failure_threshold` failed calls in a row the endpoint is skipped
    for `reset_seconds`, then one trial call decides (pybreaker);
@@ -58,6 +59,10 @@ def json_object(raw: str) -> dict[str, Any]:
 
 class LlmUnavailable(UpstreamError):
     """No model of the chain gave a usable answer; the message says why for each."""
+
+
+class BudgetSpent(LlmUnavailable):
+    """A budget cap stops every further call: no other model of the chain is tried."""
 
 
 @dataclass(frozen=True)
@@ -138,10 +143,6 @@ class LlmGateway:
         if close is not None:
             close()
 
-    def uses(self, task: LlmTask) -> bool:
-        """Whether the tenant configured a model for `task`."""
-        return bool(self._endpoint.chain(task))
-
     def ask(
         self,
         task: LlmTask,
@@ -151,11 +152,8 @@ class LlmGateway:
         name: str,
         parse: Callable[[str], T],
     ) -> LlmAnswer[T]:
-        """The first usable answer along the task's model chain; raises LlmUnavailable."""
-        ledger = current_ledger()
-        spent = ledger.spent_reason(self._endpoint.budget) if ledger is not None else None
-        if spent is not None:
-            raise LlmUnavailable(spent)
+        """The first usable answer along the task's model chain; raises LlmUnavailable (at
+        once, BudgetSpent, when a budget stops the next call)."""
         reasons: list[str] = []
         for model in self._endpoint.chain(task):
             request = _Request(task, model, schema, name)
@@ -203,7 +201,7 @@ class LlmGateway:
         if ledger is not None:
             spent = ledger.spent_reason(self._endpoint.budget)
             if spent is not None:
-                raise LlmCallError(spent, retryable=False)
+                raise BudgetSpent(spent)
         started = time.perf_counter()
         try:
             completion: Completion = self._breaker.call(self._complete, request, messages)

@@ -23,6 +23,7 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 # The heading of the sources list in a translated reply; English otherwise.
 _SOURCES_HEADING = {"de": "Quellen", "es": "Fuentes", "fr": "Sources", "it": "Fonti"}
+_SOURCES_LINES = {heading.lower() for heading in (*_SOURCES_HEADING.values(), "Sources")}
 
 
 class PassageLike(Protocol):
@@ -126,6 +127,16 @@ def with_sources(
         citations=[asdict(p) for p in cited],
         reply_text=reply,
     )
+
+
+def without_sources(text: str) -> str:
+    """`text` up to its Sources list (a line that is a Sources heading, in any of our
+    languages): a draft's reply alone, or an LLM's reply without the list it added."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.strip().rstrip(":").lower() in _SOURCES_LINES:
+            return "\n".join(lines[:index]).strip()
+    return text
 
 
 def localised_template_name(template_name: str, language: str) -> str:

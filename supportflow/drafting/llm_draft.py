@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from supportflow.drafting.compose import without_sources
 from supportflow.drafting.verify import (
     Sources,
     Verification,
@@ -170,7 +171,7 @@ def _parse(raw: str, request: DraftRequest, sources: Sources) -> tuple[str, list
     reply = answer.get("reply")
     if not isinstance(reply, str) or not reply.strip():
         raise AnswerRejected("the reply was empty")
-    reply = _without_sources_list(reply.strip())
+    reply = without_sources(reply.strip())
     if len(reply) > MAX_REPLY_CHARS:
         raise AnswerRejected(f"the reply was over {MAX_REPLY_CHARS} characters")
     listed = answer.get("citations")
@@ -195,15 +196,6 @@ def _off_topic(reply: str, request: DraftRequest) -> bool:
         + " ".join(request.passages.values())
     )
     return len(words & context) / len(words) < MIN_TOPIC_OVERLAP
-
-
-def _without_sources_list(reply: str) -> str:
-    """The reply without a Sources list the model may have added: we write our own."""
-    lines = reply.splitlines()
-    for index, line in enumerate(lines):
-        if line.strip().rstrip(":").lower() in {"sources", "quellen", "fuentes", "fonti"}:
-            return "\n".join(lines[:index]).strip()
-    return reply
 
 
 def _facts_lines(facts: Mapping[str, Sequence[str]]) -> str:

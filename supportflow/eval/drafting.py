@@ -34,6 +34,7 @@ from supportflow.demo.setup import (
     demo_tenant_dir,
     ingest_demo_inbox,
 )
+from supportflow.drafting.compose import without_sources
 from supportflow.drafting.verify import Sources, check_support, cited_numbers
 from supportflow.eval.bench import percentile
 from supportflow.knowledge.capabilities import detect_capabilities
@@ -120,7 +121,6 @@ def measure_drafts(session: Session, embedder: Embedder | None) -> dict[str, Any
 
 def _verify(session: Session, draft: Draft, embedder: Embedder | None) -> tuple[int, int, int]:
     """(fully grounded 0/1, passages cited, cited passages supporting a sentence)."""
-    reply = _without_sources(draft.body_text)
     generation = draft.generation or {}
     if draft.mode in ("llm", "cache"):
         cited = {int(c["number"]) for c in draft.citations}
@@ -132,19 +132,11 @@ def _verify(session: Session, draft: Draft, embedder: Embedder | None) -> tuple[
             select(RetrievedPassage).where(RetrievedPassage.case_id == draft.case_id)
         )
     }
+    reply = without_sources(draft.body_text)
     cited_list = [n for n in cited_numbers(reply) if n in passages]
     verification = check_support(reply, cited_list, Sources(passages), embedder)
     supporting_count = len(set(verification.supporting) & set(cited_list))
     return int(bool(cited_list)), len(cited_list), supporting_count
-
-
-def _without_sources(body: str) -> str:
-    """The reply before the Sources list the pipeline appends."""
-    marker = body.rfind("\n\n")
-    tail = body[marker:].lstrip() if marker >= 0 else ""
-    if tail.split(":", 1)[0] in {"Sources", "Quellen", "Fuentes", "Fonti"}:
-        return body[:marker]
-    return body
 
 
 def _latencies(session: Session, steps: tuple[str, ...]) -> dict[str, float]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from supportflow.knowledge.library import add_files
 from supportflow.store.models import Case, CaseStep, Draft, DraftCacheEntry, LlmCall, Tenant
 from supportflow.workers.embedded import process_pending
 from tests.llm.chat_server import chat_server
-from tests.pipeline.test_workflow import ingest
+from tests.pipeline.test_workflow import customer_email, ingest
 
 QUESTION = "My Glide S2 shows error E-104 and stops. What should I do?"
 
@@ -43,13 +42,7 @@ def with_drafting(home: Path, base_url: str, **config) -> None:
 
 
 def mail(i: int, body: str = QUESTION, name: str = "Ana Keller") -> bytes:
-    message = EmailMessage()
-    message["From"] = f"{name} <customer{i}@example.com>"
-    message["To"] = "support@brightwave.example"
-    message["Subject"] = "Robot stops with E-104"
-    message["Message-ID"] = f"<draft{i}@example.com>"
-    message.set_content(f"Hello,\n\n{body}\n\nThanks,\n{name.split()[0]}\n")
-    return message.as_bytes()
+    return customer_email(i, body, name=name)
 
 
 def passages_in(request: dict) -> dict[int, str]:

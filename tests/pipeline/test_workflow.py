@@ -24,13 +24,16 @@ from supportflow.workers.embedded import build_deps, process_pending
 from supportflow.workers.leases import claim_cases
 
 
-def customer_email(i: int = 1, body: str = "My Glide S2 shows error E-104 and stops.") -> bytes:
+def customer_email(
+    i: int = 1, body: str = "My Glide S2 shows error E-104 and stops.", name: str = "Ana Keller"
+) -> bytes:
+    first = name.split()[0]
     message = EmailMessage()
-    message["From"] = f"Ana Keller <ana{i}@example.com>"
+    message["From"] = f"{name} <{first.lower()}{i}@example.com>"
     message["To"] = "support@brightwave.example"
     message["Subject"] = "Robot stops with E-104"
     message["Message-ID"] = f"<case{i}@example.com>"
-    message.set_content(f"Hello,\n\n{body}\n\nThanks,\nAna\n")
+    message.set_content(f"Hello,\n\n{body}\n\nThanks,\n{first}\n")
     return message.as_bytes()
 
 

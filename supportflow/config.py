@@ -138,6 +138,7 @@ class Product(_Strict):
     aliases: list[str] = Field(default_factory=list)
 
 
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # an environment variable's name
 LlmTask = Literal["classify", "extract", "draft", "summarise"]
 
 
@@ -173,7 +174,7 @@ class LlmEndpoint(_Strict):
     provider: Literal["openai", "local"] = "openai"
     base_url: str | None = Field(default=None, min_length=1)  # required for "openai"
     # The environment variable holding the API key; None: the endpoint needs none.
-    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    api_key_env: str | None = Field(default=None, pattern=_ENV_NAME)
     # The model per task; a task without one does not use the LLM. A list is a fallback
     # chain tried in order (a small fast model first, a stronger one next); after the last
     # the stage falls back to its non-LLM behaviour (the template draft, no LLM label).
@@ -220,9 +221,6 @@ class Limits(_Strict):
     )  # fmt: skip
     max_body_chars: int = Field(default=50_000, gt=0)
     max_message_bytes: int = Field(default=25_000_000, gt=0)
-
-
-_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # an environment variable's name
 
 
 class Webhooks(_Strict):
@@ -293,7 +291,7 @@ class Mailbox(_Strict):
     # 143); none: plaintext, for a server on the same machine only.
     security: Literal["ssl", "starttls", "none"] = "ssl"
     username: str = Field(min_length=1)
-    password_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_env: str = Field(pattern=_ENV_NAME)
     folder: str = "INBOX"
     # Where sent replies are filed; with it, a send interrupted by a crash is checked against
     # this folder instead of going to a person (see supportflow.pipeline.send).
